@@ -1,0 +1,38 @@
+import type {
+  InferRequest,
+  InferResponse,
+  ModelIndexEntry,
+  ModelMetadata,
+  ServerMetadata,
+} from './messages.js';
+
+/** Per-call context that crosses every hop. */
+export interface InferContext {
+  /** Absolute deadline, milliseconds since the epoch (Date.now() clock). */
+  deadlineMs?: number;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+  /** W3C traceparent of the caller. */
+  traceparent?: string;
+}
+
+/**
+ * The v2 data plane: what the Open Inference Protocol offers, independent of transport.
+ *
+ * REST and gRPC handlers are thin adapters over one InferenceService. The in-process implementation
+ * runs models itself (packages/runtime); remote implementations (a Sibyl worker, Triton) forward over
+ * the network. Every method rejects with a SibylError.
+ */
+export interface InferenceService {
+  serverLive(): Promise<boolean>;
+  serverReady(): Promise<boolean>;
+  serverMetadata(): Promise<ServerMetadata>;
+  /** Rejects NOT_FOUND for an unknown model or version. */
+  modelMetadata(name: string, version?: string): Promise<ModelMetadata>;
+  /** False for a known model that is not ready; rejects NOT_FOUND for an unknown one. */
+  modelReady(name: string, version?: string): Promise<boolean>;
+  /** Validates the request against the model's metadata, runs it, returns its outputs. */
+  infer(request: InferRequest, context?: InferContext): Promise<InferResponse>;
+  /** Every model the service knows, with its state (Triton's repository index). */
+  repositoryIndex(): Promise<ModelIndexEntry[]>;
+}
