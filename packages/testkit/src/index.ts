@@ -1,1 +1,2 @@
 export * from './onnx-builder.js';
+export * from './model-repository.js';
