@@ -1,0 +1,308 @@
+/**
+ * A model's config.json: Triton's model configuration (model_config.proto) in its JSON form, with
+ * Triton's field names. Parsed and validated here, field by field; each error names the field and
+ * says why. Triton fields this runtime does not implement yet are accepted with a warning; field
+ * names Triton does not have are rejected.
+ *
+ * What a config leaves out is completed per version from the model file (model-signature.ts), as
+ * Triton's auto-complete does.
+ */
+import {
+  arrayAt,
+  booleanAt,
+  checkFields,
+  fail,
+  integerAt,
+  objectAt,
+  stringAt,
+  type ConfigContext,
+  type ConfigWarning,
+  type JsonObject,
+} from './config-reader.js';
+import { datatypeOfTriton } from './datatype-mapping.js';
+import type { SessionThreads } from './session-settings.js';
+
+export const PLATFORM = 'onnxruntime_onnx';
+export const BACKEND = 'onnxruntime';
+export const DEFAULT_MODEL_FILENAME = 'model.onnx';
+
+/** Triton's model-configuration form of one tensor; `dims` exclude the batch dimension when max_batch_size > 0. */
+export interface TensorConfig {
+  name: string;
+  /** TYPE_FP32, TYPE_STRING, ... */
+  data_type: string;
+  dims: number[];
+  optional?: boolean;
+}
+
+export type VersionPolicy =
+  | { all: Record<string, never> }
+  | { latest: { num_versions: number } }
+  | { specific: { versions: number[] } };
+
+export interface InstanceGroup {
+  name: string;
+  kind: 'KIND_CPU';
+  count: number;
+}
+
+/** Where a model version runs: see execution-mode.ts. */
+export type ExecutionModeSetting = 'inline' | 'thread' | 'auto';
+
+/**
+ * The normalised configuration of one model version, as Triton's model_configuration extension
+ * serves it: every field this runtime implements, completed from the model file.
+ */
+export interface ModelConfig {
+  name: string;
+  platform: string;
+  backend: string;
+  version_policy: VersionPolicy;
+  max_batch_size: number;
+  input: TensorConfig[];
+  output: TensorConfig[];
+  instance_group: InstanceGroup[];
+  default_model_filename: string;
+  parameters: Record<string, { string_value: string }>;
+}
+
+/** What a config.json declares, before auto-complete. */
+export interface DeclaredConfig {
+  /** Undefined: decided from the model file (Triton's auto-complete). */
+  maxBatchSize: number | undefined;
+  /** Empty: taken from the model file. */
+  inputs: TensorConfig[];
+  /** Empty: every output of the model file. Otherwise the outputs served (a subset is allowed). */
+  outputs: TensorConfig[];
+  /** Default `all`: every version directory is served. */
+  versionPolicy: VersionPolicy;
+  instanceGroups: InstanceGroup[];
+  defaultModelFilename: string;
+  parameters: Record<string, { string_value: string }>;
+  executionMode: ExecutionModeSetting;
+  threads: SessionThreads;
+  warnings: ConfigWarning[];
+}
+
+const TOP_FIELDS = [
+  'name',
+  'platform',
+  'backend',
+  'version_policy',
+  'max_batch_size',
+  'input',
+  'output',
+  'instance_group',
+  'default_model_filename',
+  'parameters',
+];
+const TOP_IGNORED = [
+  'runtime',
+  'batch_input',
+  'batch_output',
+  'optimization',
+  'dynamic_batching',
+  'sequence_batching',
+  'ensemble_scheduling',
+  'cc_model_filenames',
+  'metric_tags',
+  'model_warmup',
+  'model_operations',
+  'model_transaction_policy',
+  'model_repository_agents',
+  'response_cache',
+  'model_metrics',
+];
+const INPUT_FIELDS = ['name', 'data_type', 'dims', 'optional'];
+const INPUT_IGNORED = ['format', 'reshape', 'is_shape_tensor', 'allow_ragged_batch', 'is_non_linear_format_io'];
+const OUTPUT_FIELDS = ['name', 'data_type', 'dims'];
+const OUTPUT_IGNORED = ['label_filename', 'reshape', 'is_shape_tensor', 'is_non_linear_format_io'];
+const GROUP_FIELDS = ['name', 'kind', 'count'];
+const GROUP_IGNORED = ['gpus', 'secondary_devices', 'profile', 'passive', 'host_policy', 'rate_limiter'];
+/** Config parameters this runtime reads; others are accepted with a warning. */
+const KNOWN_PARAMETERS = ['execution_mode', 'intra_op_thread_count', 'inter_op_thread_count'];
+
+function tensors(ctx: ConfigContext, field: 'input' | 'output', value: unknown): TensorConfig[] {
+  const list = arrayAt(ctx, field, value);
+  const seen = new Set<string>();
+  return list.map((item, i) => {
+    const path = `${field}[${i}]`;
+    const obj = objectAt(ctx, path, item);
+    checkFields(ctx, path, obj, field === 'input' ? INPUT_FIELDS : OUTPUT_FIELDS, field === 'input' ? INPUT_IGNORED : OUTPUT_IGNORED);
+    if (obj['name'] === undefined) fail(ctx, `${path}.name`, 'is required');
+    const name = stringAt(ctx, `${path}.name`, obj['name']);
+    if (name === '') fail(ctx, `${path}.name`, 'must not be empty');
+    if (seen.has(name)) fail(ctx, `${path}.name`, `'${name}' is declared twice in '${field}'`);
+    seen.add(name);
+    if (obj['data_type'] === undefined) fail(ctx, `${path}.data_type`, 'is required (e.g. "TYPE_FP32")');
+    const dataType = stringAt(ctx, `${path}.data_type`, obj['data_type']);
+    const datatype = datatypeOfTriton(dataType);
+    if (datatype === undefined) fail(ctx, `${path}.data_type`, `'${dataType}' is not a Triton data type (TYPE_BOOL, TYPE_UINT8, ... TYPE_FP32, TYPE_STRING)`);
+    if (datatype === 'BF16') {
+      fail(ctx, `${path}.data_type`, `tensor '${name}': TYPE_BF16 is not supported: onnxruntime-node cannot exchange bfloat16 tensors with JavaScript`);
+    }
+    if (obj['dims'] === undefined) fail(ctx, `${path}.dims`, 'is required (use [] for a scalar, -1 for a variable-size dimension)');
+    const dims = arrayAt(ctx, `${path}.dims`, obj['dims']).map((d, j) => {
+      const dim = integerAt(ctx, `${path}.dims[${j}]`, d, -1, '-1 (variable size) or a positive integer');
+      if (dim === 0) fail(ctx, `${path}.dims[${j}]`, 'must be -1 (variable size) or a positive integer, got 0');
+      return dim;
+    });
+    const tensor: TensorConfig = { name, data_type: dataType, dims };
+    if (obj['optional'] !== undefined && booleanAt(ctx, `${path}.optional`, obj['optional'])) {
+      tensor.optional = true;
+      ctx.warnings.push({
+        field: `${path}.optional`,
+        message: `field '${path}.optional' is not implemented by this runtime yet: requests must still carry input '${name}'`,
+      });
+    }
+    return tensor;
+  });
+}
+
+function versionPolicy(ctx: ConfigContext, value: unknown): VersionPolicy {
+  const obj = objectAt(ctx, 'version_policy', value);
+  const kinds = Object.keys(obj);
+  if (kinds.length !== 1) {
+    fail(ctx, 'version_policy', `must set exactly one of 'all', 'latest', 'specific', got ${kinds.length === 0 ? 'none' : kinds.map((k) => `'${k}'`).join(', ')}`);
+  }
+  checkFields(ctx, 'version_policy', obj, ['all', 'latest', 'specific']);
+  if (obj['all'] !== undefined) {
+    checkFields(ctx, 'version_policy.all', objectAt(ctx, 'version_policy.all', obj['all']), []);
+    return { all: {} };
+  }
+  if (obj['latest'] !== undefined) {
+    const latest = objectAt(ctx, 'version_policy.latest', obj['latest']);
+    checkFields(ctx, 'version_policy.latest', latest, ['num_versions']);
+    if (latest['num_versions'] === undefined) fail(ctx, 'version_policy.latest.num_versions', 'is required');
+    const n = integerAt(ctx, 'version_policy.latest.num_versions', latest['num_versions'], 1, 'a positive integer');
+    return { latest: { num_versions: n } };
+  }
+  const specific = objectAt(ctx, 'version_policy.specific', obj['specific']);
+  checkFields(ctx, 'version_policy.specific', specific, ['versions']);
+  if (specific['versions'] === undefined) fail(ctx, 'version_policy.specific.versions', 'is required');
+  const versions = arrayAt(ctx, 'version_policy.specific.versions', specific['versions']).map((v, i) =>
+    integerAt(ctx, `version_policy.specific.versions[${i}]`, v, 1, 'a positive integer (a version directory name)'),
+  );
+  if (versions.length === 0) fail(ctx, 'version_policy.specific.versions', 'must name at least one version');
+  const dup = versions.find((v, i) => versions.indexOf(v) !== i);
+  if (dup !== undefined) fail(ctx, 'version_policy.specific.versions', `version ${dup} is listed twice`);
+  return { specific: { versions } };
+}
+
+function instanceGroups(ctx: ConfigContext, model: string, value: unknown): InstanceGroup[] {
+  return arrayAt(ctx, 'instance_group', value).map((item, i) => {
+    const path = `instance_group[${i}]`;
+    const obj = objectAt(ctx, path, item);
+    checkFields(ctx, path, obj, GROUP_FIELDS, GROUP_IGNORED);
+    const kind = obj['kind'] === undefined ? 'KIND_AUTO' : stringAt(ctx, `${path}.kind`, obj['kind']);
+    if (kind !== 'KIND_AUTO' && kind !== 'KIND_CPU') {
+      const why = ['KIND_GPU', 'KIND_MODEL'].includes(kind)
+        ? `${kind} is not supported: this runtime executes models on the CPU (use KIND_CPU or KIND_AUTO)`
+        : `'${kind}' is not a Triton instance kind (KIND_AUTO, KIND_CPU, KIND_GPU, KIND_MODEL)`;
+      fail(ctx, `${path}.kind`, why);
+    }
+    const count = obj['count'] === undefined ? 1 : integerAt(ctx, `${path}.count`, obj['count'], 1, 'a positive integer');
+    const name = obj['name'] === undefined ? `${model}_${i}` : stringAt(ctx, `${path}.name`, obj['name']);
+    return { name, kind: 'KIND_CPU', count };
+  });
+}
+
+function positiveParameter(ctx: ConfigContext, key: string, value: string): number {
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) fail(ctx, `parameters.${key}.string_value`, `must be a positive integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function parameters(ctx: ConfigContext, value: unknown) {
+  const obj = objectAt(ctx, 'parameters', value);
+  const out: Record<string, { string_value: string }> = {};
+  let executionMode: ExecutionModeSetting = 'auto';
+  const threads: SessionThreads = {};
+  for (const [key, entry] of Object.entries(obj)) {
+    const path = `parameters.${key}`;
+    const param = objectAt(ctx, path, entry);
+    checkFields(ctx, path, param, ['string_value']);
+    if (param['string_value'] === undefined) fail(ctx, `${path}.string_value`, 'is required (Triton parameters are {"string_value": "..."})');
+    const text = stringAt(ctx, `${path}.string_value`, param['string_value']);
+    out[key] = { string_value: text };
+    if (key === 'execution_mode') {
+      if (text !== 'inline' && text !== 'thread' && text !== 'auto') {
+        const triton =
+          text === '0' || text === '1'
+            ? "; Triton's onnxruntime backend uses this key for sequential (0) or parallel (1) operator execution, which this runtime does not offer"
+            : '';
+        fail(ctx, `${path}.string_value`, `must be "inline", "thread" or "auto", got ${JSON.stringify(text)}${triton}`);
+      }
+      executionMode = text;
+    } else if (key === 'intra_op_thread_count') {
+      threads.intraOpThreadCount = positiveParameter(ctx, key, text);
+    } else if (key === 'inter_op_thread_count') {
+      threads.interOpThreadCount = positiveParameter(ctx, key, text);
+    } else if (!KNOWN_PARAMETERS.includes(key)) {
+      ctx.warnings.push({ field: path, message: `parameter '${key}' is not used by this runtime (it reads ${KNOWN_PARAMETERS.join(', ')})` });
+    }
+  }
+  return { parameters: out, executionMode, threads };
+}
+
+/**
+ * Validates a parsed config.json of model `model` (its directory name). Throws SIBYL_CONFIG_INVALID
+ * naming the first field that is wrong; returns the declared settings with the warnings to log.
+ */
+export function parseModelConfig(model: string, file: string, raw: unknown): DeclaredConfig {
+  const ctx: ConfigContext = { model, file, warnings: [] };
+  const obj: JsonObject = objectAt(ctx, '', raw);
+  checkFields(ctx, '', obj, TOP_FIELDS, TOP_IGNORED);
+  if (obj['name'] !== undefined) {
+    const name = stringAt(ctx, 'name', obj['name']);
+    if (name !== model) fail(ctx, 'name', `'${name}' differs from the model's directory name '${model}'; Triton requires them to match`);
+  }
+  if (obj['platform'] !== undefined) {
+    const platform = stringAt(ctx, 'platform', obj['platform']);
+    if (platform !== PLATFORM) fail(ctx, 'platform', `'${platform}' is not supported; this runtime serves '${PLATFORM}' models`);
+  }
+  if (obj['backend'] !== undefined) {
+    const backend = stringAt(ctx, 'backend', obj['backend']);
+    if (backend !== BACKEND) fail(ctx, 'backend', `'${backend}' is not supported; this runtime is the '${BACKEND}' backend`);
+  }
+  const maxBatchSize =
+    obj['max_batch_size'] === undefined ? undefined : integerAt(ctx, 'max_batch_size', obj['max_batch_size'], 0, 'a non-negative integer');
+  let defaultModelFilename = DEFAULT_MODEL_FILENAME;
+  if (obj['default_model_filename'] !== undefined) {
+    defaultModelFilename = stringAt(ctx, 'default_model_filename', obj['default_model_filename']);
+    if (defaultModelFilename === '' || defaultModelFilename === '.' || defaultModelFilename === '..' || /[/\\]/.test(defaultModelFilename)) {
+      fail(ctx, 'default_model_filename', `must be a file name inside the version directory, got ${JSON.stringify(defaultModelFilename)}`);
+    }
+  }
+  const params = obj['parameters'] === undefined ? { parameters: {}, executionMode: 'auto' as const, threads: {} } : parameters(ctx, obj['parameters']);
+  return {
+    maxBatchSize,
+    inputs: obj['input'] === undefined ? [] : tensors(ctx, 'input', obj['input']),
+    outputs: obj['output'] === undefined ? [] : tensors(ctx, 'output', obj['output']),
+    versionPolicy: obj['version_policy'] === undefined ? { all: {} } : versionPolicy(ctx, obj['version_policy']),
+    instanceGroups: obj['instance_group'] === undefined ? [] : instanceGroups(ctx, model, obj['instance_group']),
+    defaultModelFilename,
+    ...params,
+    warnings: ctx.warnings,
+  };
+}
+
+/** The settings of a model without config.json: everything from the model file. */
+export function defaultDeclaredConfig(): DeclaredConfig {
+  return {
+    maxBatchSize: undefined,
+    inputs: [],
+    outputs: [],
+    versionPolicy: { all: {} },
+    instanceGroups: [],
+    defaultModelFilename: DEFAULT_MODEL_FILENAME,
+    parameters: {},
+    executionMode: 'auto',
+    threads: {},
+    warnings: [],
+  };
+}
+
+/** Execution instances asked for: the sum of instance_group counts, default 1. */
+export function instanceCount(config: DeclaredConfig): number {
+  return config.instanceGroups.length === 0 ? 1 : config.instanceGroups.reduce((n, g) => n + g.count, 0);
+}
