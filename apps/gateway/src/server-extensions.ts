@@ -1,0 +1,15 @@
+/**
+ * The Triton extension names (protocols.md §D.1) this gateway reports in server metadata, REST
+ * `GET /v2` and gRPC ServerMetadata alike. Only what works end to end is listed: a client that sees a
+ * name may use every part of that extension.
+ *
+ * - `binary_tensor_data`: REST bodies framed with Inference-Header-Content-Length, raw requests
+ *   (header 0), binary outputs (`binary_data`, `binary_data_output`).
+ * - `parameters`: request-, input- and output-level parameters (REST JSON values, gRPC
+ *   InferParameter) are decoded by the codecs and passed through to the data plane unchanged (which
+ *   rejects keys starting with `triton_`, as Triton reserves them: validateInferRequest).
+ *
+ * Not listed, though partly served: `model_repository`. POST /v2/repository/index and gRPC
+ * RepositoryIndex work, but the extension also promises load and unload, which are not served.
+ */
+export const SERVER_EXTENSIONS: readonly string[] = Object.freeze(['binary_tensor_data', 'parameters']);
