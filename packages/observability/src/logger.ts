@@ -1,22 +1,37 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
 export interface LoggerOptions {
-  /** Triton's --log-verbose level: 0 logs info and up, 1 or more logs debug. Default 0. */
+  /** Triton's --log-verbose: 0 logs info and up, 1 or more logs debug. Default 0. */
   verbose?: number;
+  /** `text`: one readable line per event; `json`: one JSON object per line. Default json. */
+  format?: 'text' | 'json';
   /** Service name written on every line. */
   name?: string;
   /** Where lines go; default stdout. */
   destination?: NodeJS.WritableStream;
 }
 
-/** JSON lines (pino) with the level as a word, so operators can grep them. */
+/**
+ * pino JSON lines with the level as a word, or the same events as readable text lines. Fields given
+ * with a message (listener, port, model, version...) stay machine-readable in both formats.
+ */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = (options.verbose ?? 0) > 0 ? 'debug' : 'info';
   const base = { name: options.name ?? 'sibyl' };
-  const formatters = { level: (label: string) => ({ level: label }) };
-  return options.destination
-    ? pino({ level, base, formatters }, options.destination)
-    : pino({ level, base, formatters });
+  const destination = options.destination ?? process.stdout;
+  if (options.format === 'text') {
+    const stream = pretty({
+      destination,
+      sync: true,
+      colorize: false,
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+      ignore: 'pid,hostname,name',
+      singleLine: true,
+    });
+    return pino({ level, base }, stream);
+  }
+  return pino({ level, base, formatters: { level: (label: string) => ({ level: label }) } }, destination);
 }
