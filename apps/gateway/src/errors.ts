@@ -3,8 +3,7 @@
  * the data plane. Everything else a client sees comes from the codecs (@sibyl/protocol) or the
  * InferenceService behind the gateway.
  */
-import { defineError } from '@sibyl/protocol';
-import { MODEL_NAME_RULE, MODEL_VERSION_RULE } from './name-rules.js';
+import { defineError, MODEL_NAME_RULE, MODEL_VERSION_RULE } from '@sibyl/protocol';
 
 export const modelNameInvalid = defineError(
   'SIBYL_GATEWAY_MODEL_NAME_INVALID',

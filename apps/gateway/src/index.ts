@@ -13,5 +13,5 @@ export {
 } from './grpc-server.js';
 export { createMetricsServer, type MetricsRegistry, type MetricsServerOptions } from './metrics-server.js';
 export { SERVER_EXTENSIONS } from './server-extensions.js';
-export { MODEL_NAME_RULE, MODEL_VERSION_RULE } from './name-rules.js';
+export { MODEL_NAME_RULE, MODEL_VERSION_RULE } from '@sibyl/protocol';
 export * from './errors.js';

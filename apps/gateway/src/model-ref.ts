@@ -3,7 +3,7 @@
  * plane sees it, so no backend ever receives a name with `/` or `..` in it.
  */
 import { modelNameInvalid, modelVersionInvalid } from './errors.js';
-import { isValidModelName, isValidModelVersion } from './name-rules.js';
+import { isValidModelName, isValidModelVersion } from '@sibyl/protocol';
 
 /** Throws SIBYL_GATEWAY_MODEL_NAME_INVALID unless `name` matches MODEL_NAME_RULE. */
 export function checkModelName(name: string): string {

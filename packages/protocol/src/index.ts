@@ -14,3 +14,4 @@ export * from './tensor-bytes.js';
 export * from './rest-codec.js';
 export * from './grpc-codec.js';
 export * from './grpc-parameters.js';
+export * from './name-rules.js';

@@ -9,7 +9,6 @@ export {
 } from './local-inference-service.js';
 export type { LoadSummary, ModelLoadResult } from './repository-loader.js';
 export type { SkippedEntry } from './repository-scan.js';
-export { MODEL_NAME_PATTERN } from './repository-scan.js';
 export type { ModelConfig, TensorConfig, VersionPolicy, InstanceGroup, ExecutionModeSetting } from './model-config.js';
 export { DEFAULT_MAX_BATCH_SIZE } from './model-signature.js';
 export { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';

@@ -13,10 +13,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isValidModelName, MODEL_NAME_RULE } from '@sibyl/protocol';
 import { modelNameInvalid, repositoryUnreadable } from './errors.js';
 
-/** DESIGN.md §5: a model name is never a path. */
-export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const VERSION_DIR = /^[1-9][0-9]{0,15}$/;
 
 export interface ScannedModel {
@@ -87,8 +86,8 @@ export async function scanRepositories(roots: readonly string[]): Promise<ScanRe
       if (entry.startsWith('.')) continue;
       const dir = join(root, entry);
       if (!(await isDirectory(dir))) continue;
-      if (!MODEL_NAME_PATTERN.test(entry)) {
-        skipped.push({ path: dir, reason: modelNameInvalid(dir, String(MODEL_NAME_PATTERN)).message });
+      if (!isValidModelName(entry)) {
+        skipped.push({ path: dir, reason: modelNameInvalid(dir, MODEL_NAME_RULE).message });
         continue;
       }
       const existing = byName.get(entry);

@@ -1,7 +1,7 @@
 /**
- * What a model name and a model version may look like at the edge (DESIGN.md §5): a name is never a
- * path, a version is a decimal number as in Triton's route regex. This module has no imports so that
- * errors.ts can quote the rules in its messages.
+ * What a model name and a model version may look like (DESIGN.md §5), everywhere one is read: a name is never a
+ * path, a version is a decimal number as in Triton's route regex. No imports, so any errors.ts
+ * can quote the rules in its messages.
  */
 
 export const MODEL_NAME_RULE = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$';
