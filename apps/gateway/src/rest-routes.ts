@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SibylMetrics } from '@sibyl/observability';
 import {
   decodeRestInferRequest,
+  isRawRequest,
   encodeRestInferResponse,
   rawInputOf,
   type InferenceService,
@@ -86,7 +87,7 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
     const header = request.headers['inference-header-content-length'];
     const headerLength = typeof header === 'string' ? header : undefined;
     // A raw request (header 0) carries only bytes; the model's metadata says what tensor they are.
-    const rawInput = headerLength === '0' ? rawInputOf(await service.modelMetadata(modelName, modelVersion)) : undefined;
+    const rawInput = isRawRequest(headerLength) ? rawInputOf(await service.modelMetadata(modelName, modelVersion)) : undefined;
     const inferRequest = decodeRestInferRequest(body, { modelName, modelVersion, headerLength, rawInput });
     const response = await service.infer(inferRequest, restInferContext(request));
     const encoded = encodeRestInferResponse(response, inferRequest);

@@ -188,6 +188,14 @@ export const rawVariableDims = defineError(
     `The shape of the raw input '${name}' can not be deduced because there are more than one variable-sized dimension in ${formatShape(shape)}`,
 );
 
+export const rawSizeIndivisible = defineError(
+  'SIBYL_RAW_SIZE_INDIVISIBLE',
+  'INVALID_ARGUMENT',
+  "A raw binary request's body is not a whole number of the input's rows, so its variable dimension cannot be deduced.",
+  (name: string, datatype: string, shape: readonly number[], bodyBytes: number, rowBytes: number) =>
+    `The shape of the raw input '${name}' (${datatype} ${formatShape(shape)}) can not be deduced from a ${bodyBytes}-byte body: it is not a multiple of ${rowBytes} bytes`,
+);
+
 export const rawBytesShape = defineError(
   'SIBYL_RAW_BYTES_SHAPE',
   'INVALID_ARGUMENT',

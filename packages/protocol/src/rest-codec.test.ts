@@ -279,8 +279,10 @@ describe('decodeRestInferRequest: raw binary requests', () => {
 
   it('rejects a body that is not a whole number of rows', () => {
     const err = failure(() => decode(Buffer.alloc(12), { headerLength: '0', rawInput: fp32 }));
-    expect(err.code).toBe('SIBYL_TENSOR_BYTE_SIZE');
-    expect(err.message).toBe("raw input 'INPUT0': expected 8 bytes for FP32 shape [1,2], got 12");
+    expect(err.code).toBe('SIBYL_RAW_SIZE_INDIVISIBLE');
+    expect(err.message).toBe(
+      "The shape of the raw input 'INPUT0' (FP32 [-1,2]) can not be deduced from a 12-byte body: it is not a multiple of 8 bytes",
+    );
     const fixed = failure(() => decode(Buffer.alloc(3), { headerLength: '0', rawInput: { name: 'f', datatype: 'FP32', shape: [1] } }));
     expect(fixed.code).toBe('SIBYL_TENSOR_BYTE_SIZE');
   });

@@ -18,6 +18,7 @@ import {
   jsonMalformed,
   parameterType,
   shapeInvalid,
+  rawSizeIndivisible,
 } from './errors.js';
 import { parseJson, stringifyJson } from './exact-json.js';
 import { quoteJson } from './json-text.js';
@@ -169,9 +170,12 @@ function decodeRawRequest(body: Buffer, options: RestDecodeOptions): InferReques
     const elementBytes = DATATYPE_INFO[input.datatype].byteSize;
     let fixed = elementBytes;
     for (const dim of input.shape) if (dim !== -1) fixed *= dim;
-    // The one variable dimension takes what the body holds; a size that does not divide evenly is
-    // reported by tensorDataFromBytes against the nearest shape.
-    const variable = fixed === 0 ? 0 : Math.floor(body.length / fixed);
+    // The one variable dimension takes what the body holds. A body that is not a whole number of
+    // rows is refused as such: naming a shape the client never sent would mislead.
+    if (input.shape.includes(-1) && fixed > 0 && body.length % fixed !== 0) {
+      throw rawSizeIndivisible(input.name, input.datatype, input.shape, body.length, fixed);
+    }
+    const variable = fixed === 0 ? 0 : body.length / fixed;
     const shape = input.shape.map((dim) => (dim === -1 ? variable : dim));
     tensor = { name: input.name, datatype: input.datatype, shape, data: tensorDataFromBytes(input.datatype, shape, body, where) };
   }
