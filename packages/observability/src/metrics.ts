@@ -66,21 +66,49 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
     registers: [registry],
   });
 
+  // Labelled children are resolved once per model version: passing a label object to inc() hashes
+  // it on every call, and a successful request touches six counters.
+  interface VersionCounters {
+    success: Counter.Internal;
+    count: Counter.Internal;
+    execCount: Counter.Internal;
+    requestUs: Counter.Internal;
+    queueUs: Counter.Internal;
+    computeUs: Counter.Internal;
+  }
+  const byVersion = new Map<string, VersionCounters>();
+  const countersOf = (model: string, version: string): VersionCounters => {
+    const key = `${model}\u0000${version}`;
+    let c = byVersion.get(key);
+    if (c === undefined) {
+      c = {
+        success: success.labels(model, version),
+        count: count.labels(model, version),
+        execCount: execCount.labels(model, version),
+        requestUs: requestUs.labels(model, version),
+        queueUs: queueUs.labels(model, version),
+        computeUs: computeUs.labels(model, version),
+      };
+      byVersion.set(key, c);
+    }
+    return c;
+  };
+
   return {
     registry,
     inferenceSucceeded(model, version, t) {
-      const labels = { model, version };
-      success.inc(labels);
-      count.inc(labels, t.batchSize);
-      requestUs.inc(labels, t.requestUs);
-      queueUs.inc(labels, t.queueUs);
-      computeUs.inc(labels, t.computeUs);
+      const c = countersOf(model, version);
+      c.success.inc();
+      c.count.inc(t.batchSize);
+      c.requestUs.inc(t.requestUs);
+      c.queueUs.inc(t.queueUs);
+      c.computeUs.inc(t.computeUs);
     },
     inferenceFailed(model, version, reason) {
       failure.inc({ model, version, reason });
     },
     executed(model, version) {
-      execCount.inc({ model, version });
+      countersOf(model, version).execCount.inc();
     },
     setModelReady(model, version, isReady) {
       ready.set({ model, version }, isReady ? 1 : 0);

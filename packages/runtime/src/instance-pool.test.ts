@@ -67,6 +67,20 @@ describe('instance pool over real execution instances', () => {
     await pool.close();
   });
 
+  it('never queues on an inline instance: concurrent requests all run, a past deadline still refuses', async () => {
+    const pool = createInstancePool([await createInlineInstance(modelPath, defaultSessionSettings('inline'))], { model: 'matmul', version: '1' });
+    const late = pool.run(feeds(9), ['y'], { deadlineMs: Date.now() - 1 });
+    const runs = [1, 2, 3, 4].map((v) => pool.run(feeds(v), ['y']));
+    expect(pool.queued).toBe(0);
+    await expect(late).rejects.toMatchObject({ code: 'SIBYL_DEADLINE_EXCEEDED' });
+    const results = await Promise.all(runs);
+    expect(results.map((r) => (r.outputs[0]!.data as Float32Array)[0])).toEqual([1, 2, 3, 4].map((v) => expect.closeTo(v, 4)));
+    // The refused request did not take the instance out of service.
+    const after = await pool.run(feeds(5), ['y']);
+    expect((after.outputs[0]!.data as Float32Array)[0]).toBeCloseTo(5, 4);
+    await pool.close();
+  });
+
   it('close() rejects queued requests as not ready and ends the instances', async () => {
     const instances = await threads(1);
     const pool = createInstancePool(instances, { model: 'matmul', version: '1' });

@@ -67,16 +67,19 @@ export class ModelRegistry {
     const entry = this.model(name);
     if (entry.failure !== undefined) throw modelNotReady(name, version || undefined, entry.failure);
     if (version === undefined || version === '') {
-      const ready = entry.versions.filter((v) => v.state === 'READY');
-      const highest = ready[ready.length - 1];
-      if (highest !== undefined) return { entry, version: highest };
+      // Versions are ascending: the highest READY one is the last. (Every request without a version
+      // comes here, so no intermediate array.)
+      for (let i = entry.versions.length - 1; i >= 0; i--) {
+        const v = entry.versions[i]!;
+        if (v.state === 'READY') return { entry, version: v };
+      }
       throw modelNotReady(name, undefined, this.whyNoneReady(entry));
     }
-    const available = this.available(entry);
-    if (!VERSION.test(version)) throw versionNotFound(name, version, 'a version is a positive integer', available);
+    if (!VERSION.test(version)) throw versionNotFound(name, version, 'a version is a positive integer', this.available(entry));
     const n = Number(version);
     const found = entry.versions.find((v) => v.version === n);
     if (found !== undefined) return { entry, version: found };
+    const available = this.available(entry);
     const policy = entry.config === undefined ? 'all' : describePolicy(entry.config.versionPolicy);
     const why = entry.present.includes(n) ? `its version_policy (${policy}) does not serve it` : 'the model has no such version directory';
     throw versionNotFound(name, version, why, available);
