@@ -18,12 +18,15 @@ export function identityModelSpec(): ModelSpec {
 export function buildIdentity(): ExampleModel {
   const spec = identityModelSpec();
   return {
-    repository: { name: 'identity', versions: { '1': buildOnnxModel(spec) } },
+    // Without a config, a variable first dimension reads as a batch dimension (Triton's auto-complete,
+    // max_batch_size 4), and a 4M-element tensor would be a batch of 4M. This model has no batch.
+    repository: { name: 'identity', versions: { '1': buildOnnxModel(spec) }, config: { name: 'identity', max_batch_size: 0 } },
     inputs: spec.inputs,
     outputs: spec.outputs,
     shows: 'transport cost alone (the benchmark sends it 16 MiB tensors)',
     readme: `\`output\` is \`input\`, a 1-D FP32 tensor of any length (4,194,304 elements is 16 MiB). The model does
-no work, so its latency and throughput are the server's and the transport's.`,
+no work, so its latency and throughput are the server's and the transport's. Its \`config.json\` says
+\`max_batch_size: 0\`: the variable dimension is the tensor's length, not a batch.`,
     report: [],
   };
 }
