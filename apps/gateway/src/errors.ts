@@ -47,6 +47,13 @@ export const bodyTooLarge = defineError(
   (limitBytes: number) => `request body is larger than the limit of ${limitBytes} bytes`,
 );
 
+export const bodyIncomplete = defineError(
+  'SIBYL_GATEWAY_BODY_INCOMPLETE',
+  'INVALID_ARGUMENT',
+  'The request body ended before the length its Content-Length header announced.',
+  (received: number, declared: number) => `request body ended after ${received} of the ${declared} bytes its Content-Length announced`,
+);
+
 export const httpRequestInvalid = defineError(
   'SIBYL_GATEWAY_HTTP_REQUEST_INVALID',
   'INVALID_ARGUMENT',

@@ -8,9 +8,10 @@
  * limit applies to the bytes on the wire (fastify enforces it while reading) and again to the
  * inflated bytes, so a small compressed body cannot expand past it.
  */
+import type { IncomingMessage } from 'node:http';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bodyNotDecompressible, bodyTooLarge, compressionUnsupported } from './errors.js';
+import { bodyIncomplete, bodyNotDecompressible, bodyTooLarge, compressionUnsupported } from './errors.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
 type Inflate = (buf: InputType, options: ZlibOptions, callback: (err: Error | null, result: Buffer) => void) => void;
@@ -28,7 +29,11 @@ export function registerRawBodyParser(app: FastifyInstance, bodyLimitBytes: numb
   };
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: Buffer, done: Done) => {
+  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: Done) => {
+    readBody(request, payload, bodyLimitBytes).then((body) => decode(request, body, done), done);
+  });
+
+  const decode = (request: FastifyRequest, body: Buffer, done: Done): void => {
     const encoding = request.headers['content-encoding'];
     if (encoding === undefined) {
       done(null, body);
@@ -49,5 +54,56 @@ export function registerRawBodyParser(app: FastifyInstance, bodyLimitBytes: numb
       default:
         done(compressionUnsupported(encoding));
     }
+  };
+}
+
+/**
+ * Reads the whole body into one Buffer, refusing more than `limit` bytes.
+ *
+ * With a Content-Length the Buffer is allocated once, at its final size, and placed so that the byte
+ * after the binary extension's JSON header (Inference-Header-Content-Length) sits at an 8-byte
+ * aligned address. The first tensor blob (and each later one whose offset keeps the alignment) then
+ * decodes to a typed-array view of the body instead of a copy: for a 16 MiB FP32 tensor that is one
+ * 16 MiB allocation and copy less per request. Without a Content-Length (chunked) the chunks are
+ * gathered and joined.
+ */
+function readBody(request: FastifyRequest, payload: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = request.headers['content-length'];
+    const length = declared === undefined ? undefined : Number(declared);
+    if (length !== undefined && length > limit) {
+      payload.resume();
+      reject(bodyTooLarge(limit));
+      return;
+    }
+    let received = 0;
+    let body: Buffer | undefined;
+    const chunks: Buffer[] = [];
+    if (length !== undefined && Number.isSafeInteger(length)) {
+      const header = Number(request.headers['inference-header-content-length']);
+      const pad = Number.isSafeInteger(header) && header > 0 && header <= length ? (8 - (header % 8)) % 8 : 0;
+      // A fresh ArrayBuffer starts 8-aligned; every byte of the view is written before it is used.
+      body = Buffer.allocUnsafeSlow(length + pad).subarray(pad, pad + length);
+    }
+    const fail = (err: Error) => {
+      payload.removeAllListeners('data');
+      payload.resume();
+      reject(err);
+    };
+    payload.on('data', (chunk: Buffer) => {
+      if (received + chunk.length > (body?.length ?? limit)) {
+        fail(body === undefined ? bodyTooLarge(limit) : bodyIncomplete(received + chunk.length, body.length));
+        return;
+      }
+      if (body === undefined) chunks.push(chunk);
+      else chunk.copy(body, received);
+      received += chunk.length;
+    });
+    payload.on('end', () => {
+      if (body === undefined) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+      else if (received === body.length) resolve(body);
+      else reject(bodyIncomplete(received, body.length));
+    });
+    payload.on('error', reject);
   });
 }

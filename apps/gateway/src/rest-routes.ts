@@ -5,6 +5,7 @@
  * Health and readiness answer 200 when true and 400 when false, as Triton does: the status code is
  * the signal; the JSON body repeats it for people reading with curl.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SibylMetrics } from '@sibyl/observability';
 import {
@@ -93,7 +94,11 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
     const encoded = encodeRestInferResponse(response, inferRequest);
     reply.header('content-type', encoded.contentType);
     if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', encoded.headerLength);
-    return reply.send(encoded.body);
+    if (encoded.chunks.length === 1) return reply.send(encoded.chunks[0]);
+    // Binary outputs go to the socket as they are, after the JSON header: a 16 MiB output is not
+    // copied into one body buffer first.
+    reply.header('content-length', encoded.byteLength);
+    return reply.send(Readable.from(encoded.chunks, { objectMode: false }));
   });
 
   route('POST', ['/v2/repository/index'], async (request: FastifyRequest, reply: FastifyReply) => {

@@ -189,7 +189,14 @@ function decodeRawRequest(body: Buffer, options: RestDecodeOptions): InferReques
 }
 
 export interface RestResponseBody {
-  body: Buffer;
+  /**
+   * The body in order: the JSON text alone, or the JSON header followed by one chunk per binary
+   * output. Transports write the chunks one after another; they are never concatenated here, so a
+   * large binary output reaches the socket without a copy.
+   */
+  chunks: Buffer[];
+  /** Sum of the chunks' lengths: the Content-Length. */
+  byteLength: number;
   contentType: 'application/json' | 'application/octet-stream';
   /** The JSON header's byte length, for `Inference-Header-Content-Length`; set iff any output is binary. */
   headerLength?: number;
@@ -227,8 +234,10 @@ export function encodeRestInferResponse(response: InferResponse, request: InferR
   }
   json += ']}';
   const header = Buffer.from(json, 'utf8');
-  if (blobs === undefined) return { body: header, contentType: 'application/json' };
-  return { body: Buffer.concat([header, ...blobs]), contentType: 'application/octet-stream', headerLength: header.length };
+  if (blobs === undefined) return { chunks: [header], byteLength: header.length, contentType: 'application/json' };
+  let byteLength = header.length;
+  for (const blob of blobs) byteLength += blob.length;
+  return { chunks: [header, ...blobs], byteLength, contentType: 'application/octet-stream', headerLength: header.length };
 }
 
 function isBinary(name: string, requested: readonly RequestedOutput[] | undefined, binaryDefault: boolean): boolean {

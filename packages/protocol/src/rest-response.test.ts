@@ -9,6 +9,13 @@ import { tensorDataFromBytes } from './tensor-bytes.js';
 const decode = (body: Buffer, options: Partial<RestDecodeOptions> = {}) =>
   decodeRestInferRequest(body, { modelName: 'm', ...options });
 
+/** The body as a client receives it: the chunks written one after another. */
+const bodyOf = (encoded: { chunks: Buffer[]; byteLength: number }): Buffer => {
+  const body = Buffer.concat(encoded.chunks);
+  expect(body.length).toBe(encoded.byteLength);
+  return body;
+};
+
 describe('encodeRestInferResponse', () => {
   const response: InferResponse = {
     modelName: 'iris',
@@ -25,13 +32,13 @@ describe('encodeRestInferResponse', () => {
     const withId = encodeRestInferResponse(response, request({ id: 'r1' }));
     expect(withId.contentType).toBe('application/json');
     expect(withId.headerLength).toBeUndefined();
-    expect(withId.body.toString()).toBe(
+    expect(bodyOf(withId).toString()).toBe(
       '{"model_name":"iris","model_version":"1","id":"r1","outputs":[' +
         '{"name":"label","datatype":"INT64","shape":[2],"data":[2,9223372036854775807]},' +
         '{"name":"probs","datatype":"FP32","shape":[1,3],"data":[0.5,0.25,null]}]}',
     );
     const withoutId = encodeRestInferResponse(response, request());
-    expect(JSON.parse(withoutId.body.toString())).not.toHaveProperty('id');
+    expect(JSON.parse(bodyOf(withoutId).toString())).not.toHaveProperty('id');
   });
 
   it('writes response and output parameters, dropping a stale binary_data_size from JSON outputs', () => {
@@ -43,7 +50,7 @@ describe('encodeRestInferResponse', () => {
       },
       request(),
     );
-    const parsed = parseJson(encoded.body.toString()) as { parameters: unknown; outputs: { parameters: unknown }[] };
+    const parsed = parseJson(bodyOf(encoded).toString()) as { parameters: unknown; outputs: { parameters: unknown }[] };
     expect(parsed.parameters).toEqual({ big: 18446744073709551615n, s: 'x' });
     expect(parsed.outputs[0]!.parameters).toEqual({ kept: 1 });
   });
@@ -51,12 +58,12 @@ describe('encodeRestInferResponse', () => {
   it('answers binary for binary_data_output, with blobs in output order after the header', () => {
     const encoded = encodeRestInferResponse(response, request({ parameters: { binary_data_output: true } }));
     expect(encoded.contentType).toBe('application/octet-stream');
-    const header = JSON.parse(encoded.body.subarray(0, encoded.headerLength).toString());
+    const header = JSON.parse(bodyOf(encoded).subarray(0, encoded.headerLength).toString());
     expect(header.outputs).toEqual([
       { name: 'label', datatype: 'INT64', shape: [2], parameters: { binary_data_size: 16 } },
       { name: 'probs', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } },
     ]);
-    const blobs = encoded.body.subarray(encoded.headerLength);
+    const blobs = bodyOf(encoded).subarray(encoded.headerLength);
     expect(blobs.byteLength).toBe(28);
     expect(tensorDataFromBytes('INT64', [2], new Uint8Array(blobs.subarray(0, 16)), 'x')).toEqual(response.outputs[0]!.data);
     const probs = tensorDataFromBytes('FP32', [3], new Uint8Array(blobs.subarray(16)), 'x') as Float32Array;
@@ -69,10 +76,10 @@ describe('encodeRestInferResponse', () => {
       response,
       request({ outputs: [{ name: 'probs', parameters: { binary_data: true } }, { name: 'label' }] }),
     );
-    const header = JSON.parse(someBinary.body.subarray(0, someBinary.headerLength).toString());
+    const header = JSON.parse(bodyOf(someBinary).subarray(0, someBinary.headerLength).toString());
     expect(header.outputs[0].data).toEqual([2, 9223372036854775807]);
     expect(header.outputs[1].parameters).toEqual({ binary_data_size: 12 });
-    expect(someBinary.body.byteLength).toBe(someBinary.headerLength! + 12);
+    expect(bodyOf(someBinary).byteLength).toBe(someBinary.headerLength! + 12);
 
     const noneBinary = encodeRestInferResponse(
       response,
@@ -93,7 +100,7 @@ describe('encodeRestInferResponse', () => {
       { modelName: 'm', modelVersion: '1', outputs: [{ name: 'o', datatype: 'BYTES', shape: [1], data: [Buffer.from('hi')] }] },
       raw,
     );
-    expect([...encoded.body.subarray(encoded.headerLength)]).toEqual([2, 0, 0, 0, 0x68, 0x69]);
+    expect([...bodyOf(encoded).subarray(encoded.headerLength)]).toEqual([2, 0, 0, 0, 0x68, 0x69]);
   });
 
   // Finite values only: JSON writes NaN and infinities as null (see tensor-to-json.ts).
@@ -110,9 +117,9 @@ describe('encodeRestInferResponse', () => {
         };
         const encoded = encodeRestInferResponse(out, request({ parameters: { binary_data_output: binary } }));
         // A response body has the request body's framing: decode it as one, its outputs as inputs.
-        const headerEnd = encoded.headerLength ?? encoded.body.length;
-        const requestHeader = Buffer.from(encoded.body.subarray(0, headerEnd).toString().replace('"outputs":', '"inputs":'));
-        const asRequest = Buffer.concat([requestHeader, encoded.body.subarray(headerEnd)]);
+        const headerEnd = encoded.headerLength ?? bodyOf(encoded).length;
+        const requestHeader = Buffer.from(bodyOf(encoded).subarray(0, headerEnd).toString().replace('"outputs":', '"inputs":'));
+        const asRequest = Buffer.concat([requestHeader, bodyOf(encoded).subarray(headerEnd)]);
         const headerLength = binary ? String(requestHeader.length) : undefined;
         const back = decode(asRequest, headerLength === undefined ? {} : { headerLength });
         expect(Array.from(back.inputs[0]!.data as Float32Array)).toEqual(Array.from(f));
