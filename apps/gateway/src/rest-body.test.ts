@@ -9,8 +9,8 @@ import { createLogger } from '@sibyl/observability';
 describe('the REST body reader', () => {
   const app = Fastify({ logger: false });
   beforeAll(async () => {
-    registerRawBodyParser(app, 1024);
-    registerRestErrorHandling(app, createLogger({ destination: { write: () => true } as unknown as NodeJS.WritableStream }), 1024);
+    registerRawBodyParser(app, 1024 * 1024);
+    registerRestErrorHandling(app, createLogger({ destination: { write: () => true } as unknown as NodeJS.WritableStream }), 1024 * 1024);
     app.post('/echo', async (request) => {
       const body = request.body as Buffer;
       const header = Number(request.headers['inference-header-content-length'] ?? 0);
@@ -20,8 +20,8 @@ describe('the REST body reader', () => {
   });
   afterAll(() => app.close());
 
-  it.each([1, 7, 13, 64, 101])('places the first blob on an 8-byte boundary (header of %i bytes)', async (headerLength) => {
-    const payload = Buffer.concat([Buffer.alloc(headerLength, 0x7b), Buffer.alloc(40, 1)]);
+  it.each([1, 7, 13, 64, 101])('places the first blob of a large body on an 8-byte boundary (header of %i bytes)', async (headerLength) => {
+    const payload = Buffer.concat([Buffer.alloc(headerLength, 0x7b), Buffer.alloc(100_000, 1)]);
     const res = await app.inject({
       method: 'POST',
       url: '/echo',
@@ -36,8 +36,8 @@ describe('the REST body reader', () => {
     const text = 'x'.repeat(500);
     const ok = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-encoding': 'gzip' }, payload: gzipSync(text) });
     expect(ok.json()).toMatchObject({ text });
-    const big = await app.inject({ method: 'POST', url: '/echo', payload: Buffer.alloc(2048) });
+    const big = await app.inject({ method: 'POST', url: '/echo', payload: Buffer.alloc(1024 * 1024 + 1) });
     expect(big.statusCode).toBe(413);
-    expect(big.json().error).toMatch(/larger than the limit of 1024 bytes/);
+    expect(big.json().error).toMatch(/larger than the limit of 1048576 bytes/);
   });
 });

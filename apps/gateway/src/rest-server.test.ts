@@ -303,7 +303,12 @@ describe('request context', () => {
     let res = await app.inject({ method: 'GET', url: '/v2/health/live', headers: { 'x-request-id': 'abc-123' } });
     expect(res.headers['x-request-id']).toBe('abc-123');
     res = await app.inject({ method: 'GET', url: '/v2/health/live' });
-    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const first = String(res.headers['x-request-id']);
+    expect(first).toMatch(/^[0-9a-f]{12}-[0-9a-z]+$/);
+    res = await app.inject({ method: 'GET', url: '/v2/health/live' });
+    const second = String(res.headers['x-request-id']);
+    expect(second).not.toBe(first);
+    expect(second.split('-')[0]).toBe(first.split('-')[0]);
     res = await app.inject({ method: 'GET', url: '/v2/nowhere', headers: { 'x-request-id': 'lost-1' } });
     expect(res.headers['x-request-id']).toBe('lost-1');
   });

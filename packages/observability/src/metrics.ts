@@ -66,6 +66,9 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
     registers: [registry],
   });
 
+  const restTransport = transport.labels('rest');
+  const grpcTransport = transport.labels('grpc');
+
   // Labelled children are resolved once per model version: passing a label object to inc() hashes
   // it on every call, and a successful request touches six counters.
   interface VersionCounters {
@@ -114,7 +117,7 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
       ready.set({ model, version }, isReady ? 1 : 0);
     },
     observeTransport(protocol, seconds) {
-      transport.observe({ protocol }, seconds);
+      (protocol === 'rest' ? restTransport : grpcTransport).observe(seconds);
     },
   };
 }

@@ -190,12 +190,12 @@ function decodeRawRequest(body: Buffer, options: RestDecodeOptions): InferReques
 
 export interface RestResponseBody {
   /**
-   * The body in order: the JSON text alone, or the JSON header followed by one chunk per binary
+   * The body in order: the JSON text alone (a string), or the JSON header followed by one chunk per binary
    * output. Transports write the chunks one after another; they are never concatenated here, so a
    * large binary output reaches the socket without a copy.
    */
-  chunks: Buffer[];
-  /** Sum of the chunks' lengths: the Content-Length. */
+  chunks: Array<string | Buffer>;
+  /** Sum of the chunks' byte lengths (a string chunk is UTF-8): the Content-Length. */
   byteLength: number;
   contentType: 'application/json' | 'application/octet-stream';
   /** The JSON header's byte length, for `Inference-Header-Content-Length`; set iff any output is binary. */
@@ -233,8 +233,9 @@ export function encodeRestInferResponse(response: InferResponse, request: InferR
     }
   }
   json += ']}';
+  // A JSON-only answer stays a string: the HTTP layer writes it with the headers in one go.
+  if (blobs === undefined) return { chunks: [json], byteLength: Buffer.byteLength(json), contentType: 'application/json' };
   const header = Buffer.from(json, 'utf8');
-  if (blobs === undefined) return { chunks: [header], byteLength: header.length, contentType: 'application/json' };
   let byteLength = header.length;
   for (const blob of blobs) byteLength += blob.length;
   return { chunks: [header, ...blobs], byteLength, contentType: 'application/octet-stream', headerLength: header.length };

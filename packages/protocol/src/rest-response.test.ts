@@ -10,8 +10,8 @@ const decode = (body: Buffer, options: Partial<RestDecodeOptions> = {}) =>
   decodeRestInferRequest(body, { modelName: 'm', ...options });
 
 /** The body as a client receives it: the chunks written one after another. */
-const bodyOf = (encoded: { chunks: Buffer[]; byteLength: number }): Buffer => {
-  const body = Buffer.concat(encoded.chunks);
+const bodyOf = (encoded: { chunks: Array<string | Buffer>; byteLength: number }): Buffer => {
+  const body = Buffer.concat(encoded.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
   expect(body.length).toBe(encoded.byteLength);
   return body;
 };

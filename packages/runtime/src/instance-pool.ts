@@ -80,7 +80,8 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
     instance.run(waiter.feeds, waiter.fetches).then(
       (result) => {
         release(instance);
-        waiter.resolve({ ...result, queueUs });
+        (result as PoolRunResult).queueUs = queueUs;
+        waiter.resolve(result as PoolRunResult);
       },
       (err: unknown) => {
         const why = err instanceof Error ? err.message : String(err);

@@ -121,10 +121,7 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
         request.outputs !== undefined && request.outputs.length > 0
           ? request.outputs.map((o) => o.name)
           : version.signature.outputs.map((o) => o.name);
-      const result = await version.pool.run(feeds, fetches, {
-        ...(deadline === undefined ? {} : { deadlineMs: deadline }),
-        ...(context.signal === undefined ? {} : { signal: context.signal }),
-      });
+      const result = await version.pool.run(feeds, fetches, context);
       metrics.executed(model, label);
       const outputs = result.outputs.map((o) => fromWireTensor(o, version.outputTypes.get(o.name)!));
       metrics.inferenceSucceeded(model, label, {
