@@ -21,12 +21,10 @@ export function edgeError(error: unknown, logger: Logger, call: GrpcCall, rpc: s
   return err;
 }
 
+/** The stable error code travels in the `sibyl-error-code` trailer, beside the status and message. */
 export function grpcStatus(err: SibylError): Partial<StatusObject> {
-  const status: Partial<StatusObject> = { code: err.grpcCode, details: err.message };
-  if (err.retryAfterSeconds !== undefined) {
-    const trailers = new Metadata();
-    trailers.set('retry-after', String(Math.ceil(err.retryAfterSeconds)));
-    status.metadata = trailers;
-  }
-  return status;
+  const trailers = new Metadata();
+  trailers.set('sibyl-error-code', err.code);
+  if (err.retryAfterSeconds !== undefined) trailers.set('retry-after', String(Math.ceil(err.retryAfterSeconds)));
+  return { code: err.grpcCode, details: err.message, metadata: trailers };
 }

@@ -89,6 +89,8 @@ describe('health and metadata RPCs', () => {
     const err = await failure(unary(inference, 'ModelMetadata', { name: 'nope' }));
     expect(err.code).toBe(grpc.status.NOT_FOUND);
     expect(err.details).toBe("unknown model 'nope'");
+    // The stable code travels in a trailer.
+    expect(err.metadata.get('sibyl-error-code')).toEqual(['TEST_MODEL_NOT_FOUND']);
   });
 
   it('answers ModelReady, and checks names and versions', async () => {

@@ -1,6 +1,7 @@
 /**
- * How the REST edge answers a failure: `{"error": "<message>"}` with the HTTP status of the error's
- * category (packages/protocol/src/sibyl-error.ts). This is the one place REST turns anything that is
+ * How the REST edge answers a failure: `{"error": "<message>", "code": "<SIBYL_...>"}` with the HTTP
+ * status of the error's category (packages/protocol/src/sibyl-error.ts). `error` is the field every
+ * v2 client reads; `code` is stable, for callers that match on it (an extra field v2 clients ignore). This is the one place REST turns anything that is
  * not a SibylError into INTERNAL, and logs it with the request id.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -30,7 +31,7 @@ export function sendError(reply: FastifyReply, err: SibylError): FastifyReply {
   if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(err.retryAfterSeconds)));
   // Triton names the encodings it does accept when it refuses one.
   if (err.code === compressionUnsupported.code) reply.header('accept-encoding', 'gzip, deflate');
-  return reply.header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify({ error: err.message }));
+  return reply.header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify({ error: err.message, code: err.code }));
 }
 
 /**

@@ -84,10 +84,10 @@ describe('health and metadata', () => {
   it('answers 404 with the service message for an unknown model or version', async () => {
     let res = await app.inject({ method: 'GET', url: '/v2/models/nope' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: "unknown model 'nope'" });
+    expect(res.json()).toEqual({ error: "unknown model 'nope'", code: 'TEST_MODEL_NOT_FOUND' });
     res = await app.inject({ method: 'GET', url: '/v2/models/echo/versions/7/ready' });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: "unknown version '7' of model 'echo'" });
+    expect(res.json()).toEqual({ error: "unknown version '7' of model 'echo'", code: expect.stringMatching(/^(SIBYL|TEST)_[A-Z_]+$/) });
   });
 
   it('answers model readiness with 200 or 400', async () => {
@@ -271,14 +271,14 @@ describe('infer', () => {
   it('answers 404 for an unknown model, after checking the name', async () => {
     const res = await app.inject({ method: 'POST', url: '/v2/models/nope/infer', payload: jsonInfer });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: "unknown model 'nope'" });
+    expect(res.json()).toEqual({ error: "unknown model 'nope'", code: expect.stringMatching(/^(SIBYL|TEST)_[A-Z_]+$/) });
   });
 
   it('maps service errors to their category status, with Retry-After when given', async () => {
     const res = await app.inject({ method: 'POST', url: '/v2/models/overloaded/infer', payload: jsonInfer });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('2');
-    expect(res.json()).toEqual({ error: "model 'overloaded' queue is full" });
+    expect(res.json()).toEqual({ error: "model 'overloaded' queue is full", code: expect.stringMatching(/^(SIBYL|TEST)_[A-Z_]+$/) });
     expect(log.lines().filter((l) => l.level === 'error')).toHaveLength(0);
   });
 
@@ -290,7 +290,7 @@ describe('infer', () => {
       payload: jsonInfer,
     });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'internal error: kernel exploded' });
+    expect(res.json()).toEqual({ error: 'internal error: kernel exploded', code: expect.stringMatching(/^(SIBYL|TEST)_[A-Z_]+$/) });
     const errors = log.lines().filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ reqId: 'req-broken-1' });
@@ -418,7 +418,7 @@ describe('limits and unknown routes', () => {
     try {
       let res = await small.inject({ method: 'POST', url: '/v2/models/echo/infer', payload: Buffer.alloc(2048, 32) });
       expect(res.statusCode).toBe(413);
-      expect(res.json()).toEqual({ error: 'request body is larger than the limit of 1024 bytes' });
+      expect(res.json()).toEqual({ error: 'request body is larger than the limit of 1024 bytes', code: expect.stringMatching(/^(SIBYL|TEST)_[A-Z_]+$/) });
       // 64 KiB of spaces gzip to well under 1 KiB: the limit holds after inflating too.
       const bomb = gzipSync(Buffer.alloc(64 * 1024, 32));
       expect(bomb.length).toBeLessThan(1024);
@@ -434,7 +434,7 @@ describe('limits and unknown routes', () => {
     for (const [method, url] of [['GET', '/'], ['GET', '/v2/nothing'], ['POST', '/v2/models/echo/explode'], ['GET', '/v1/models/echo']] as const) {
       const res = await app.inject({ method, url });
       expect(res.statusCode, url).toBe(404);
-      expect(res.json()).toEqual({ error: 'Not Found' });
+      expect(res.json()).toEqual({ error: 'Not Found', code: 'SIBYL_GATEWAY_ROUTE_NOT_FOUND' });
     }
   });
 
