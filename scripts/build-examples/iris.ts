@@ -133,7 +133,7 @@ ${tableRows.join('\n')}
 \`config.json\` leaves inputs and outputs to be derived from the model file and states the rest:
 \`max_batch_size\`, \`version_policy: { all: {} }\` (both versions serve: \`/v2/models/iris/versions/1/infer\`
 reaches version 1, \`/v2/models/iris/infer\` the latest), one instance, run inline (a model this small is
-cheapest on the request thread). the latest.`;
+cheapest on the request thread).`;
 
   return {
     repository: {
@@ -144,7 +144,7 @@ cheapest on the request thread). the latest.`;
     },
     inputs: spec.inputs,
     outputs: spec.outputs,
-    shows: 'a trained classifier; `config.json` with batching, labels and a version policy; two versions',
+    shows: 'a trained classifier; `config.json` with batching, a version policy and an execution mode; two versions',
     readme,
     report,
   };

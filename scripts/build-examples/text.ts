@@ -70,7 +70,9 @@ an empty one). \`lower\` is each string lower-cased (\`StringNormalizer\`, local
 \`ÉCOLE\` becomes \`école\`), and \`token_id\` its line number from 0 in \`examples/data/${VOCAB_FILE}\`
 (${vocabulary.length} tokens) through an \`ai.onnx.ml\` \`LabelEncoder\`, or ${UNKNOWN_TOKEN_ID} for a string not in it.`;
   return {
-    repository: { name: 'text', versions: { '1': buildOnnxModel(spec) } },
+    // `n` is the number of strings, not a batch: without a config, auto-complete would read it as one
+    // and refuse more than 4 strings.
+    repository: { name: 'text', versions: { '1': buildOnnxModel(spec) }, config: { name: 'text', max_batch_size: 0 } },
     inputs: spec.inputs,
     outputs: spec.outputs,
     shows: 'BYTES (string) tensors in and out; an `ai.onnx.ml` operator',

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helpText, loadConfig, SETTINGS } from './config.js';
 
@@ -16,16 +18,29 @@ describe('loadConfig', () => {
   });
 
   it('takes repeatable --model-repository flags, replacing the examples', () => {
-    const { config } = loadConfig(['--model-repository', 'a', '--model-repository=/b'], {});
-    expect(config.modelRepositories).toEqual([resolve('a'), '/b']);
+    const a = mkdtempSync(join(tmpdir(), 'sibyl-config-'));
+    const b = mkdtempSync(join(tmpdir(), 'sibyl-config-'));
+    const { config } = loadConfig(['--model-repository', relative(process.cwd(), a), `--model-repository=${b}`], {});
+    expect(config.modelRepositories).toEqual([a, b]);
+  });
+
+  it('refuses a model repository that is missing or not a directory, naming the setting', () => {
+    expect(() => loadConfig(['--model-repository', '/no/such/dir'], {})).toThrow(
+      /invalid setting modelRepositories \(--model-repository \/ SIBYL_MODEL_REPOSITORY\): cannot read \/no\/such\/dir: ENOENT/,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'sibyl-config-')), 'model.onnx');
+    writeFileSync(file, '');
+    expect(() => loadConfig([], { SIBYL_MODEL_REPOSITORY: file })).toThrow(/is not a directory/);
   });
 
   it('reads SIBYL_* variables, and a flag wins over its variable', () => {
-    const env = { SIBYL_HTTP_PORT: '9000', SIBYL_GRPC_PORT: '0', SIBYL_MODEL_REPOSITORY: '/x:/y', SIBYL_LOG_FORMAT: 'json' };
+    const x = mkdtempSync(join(tmpdir(), 'sibyl-config-'));
+    const y = mkdtempSync(join(tmpdir(), 'sibyl-config-'));
+    const env = { SIBYL_HTTP_PORT: '9000', SIBYL_GRPC_PORT: '0', SIBYL_MODEL_REPOSITORY: `${x}:${y}`, SIBYL_LOG_FORMAT: 'json' };
     const { config } = loadConfig(['--http-port', '9100'], env);
     expect(config.httpPort).toBe(9100);
     expect(config.grpcPort).toBe(0);
-    expect(config.modelRepositories).toEqual(['/x', '/y']);
+    expect(config.modelRepositories).toEqual([x, y]);
     expect(config.logFormat).toBe('json');
   });
 

@@ -3,6 +3,7 @@
  * flags (tritonserver's names) and `SIBYL_*` environment variables, validated, then frozen.
  * A flag wins over its variable. Bad configuration stops start-up with a message naming the setting.
  */
+import { statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -83,7 +84,17 @@ function parseValue(name: string, setting: Setting, raw: string | string[]): unk
       const list = Array.isArray(raw) ? raw : raw.split(delimiter);
       const paths = list.map((p) => p.trim()).filter((p) => p.length > 0);
       if (paths.length === 0) throw configInvalid(where, 'expected at least one directory');
-      return Object.freeze(paths.map((p) => resolve(p)));
+      const resolved = paths.map((p) => resolve(p));
+      for (const dir of resolved) {
+        let isDirectory = false;
+        try {
+          isDirectory = statSync(dir).isDirectory();
+        } catch (err) {
+          throw configInvalid(where, `cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+        if (!isDirectory) throw configInvalid(where, `${dir} is not a directory`);
+      }
+      return Object.freeze(resolved);
     }
     case 'port':
     case 'int': {

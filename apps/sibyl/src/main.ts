@@ -37,6 +37,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`sibyl: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  // A SibylError already says what is wrong and where; anything else gets its stack for a bug report.
+  const detail = isSibylError(err) ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`sibyl: failed to start: ${detail}\n`);
+  process.exit(isSibylError(err) && err.category === 'INVALID_ARGUMENT' ? 2 : 1);
 });
