@@ -38,20 +38,54 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'sibyl_process_' });
   const labelNames = ['model', 'version'] as const;
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames, registers: [registry] });
 
-  const success = counter('nv_inference_request_success', 'Number of successful inference requests, all batch sizes');
+  // Per model version, the hot path adds to plain numbers; Prometheus reads them at scrape time
+  // (collect). prom-client's inc() validates and hashes the labels on every call, even on a cached
+  // child, and a successful request touches six counters: ~5% of the data plane's CPU on iris.
+  interface VersionStats {
+    readonly labels: { model: string; version: string };
+    success: number;
+    count: number;
+    execCount: number;
+    requestUs: number;
+    queueUs: number;
+    computeUs: number;
+  }
+  const stats = new Map<string, VersionStats>();
+  const statsOf = (model: string, version: string): VersionStats => {
+    const key = `${model}\u0000${version}`;
+    let s = stats.get(key);
+    if (s === undefined) {
+      s = { labels: { model, version }, success: 0, count: 0, execCount: 0, requestUs: 0, queueUs: 0, computeUs: 0 };
+      stats.set(key, s);
+    }
+    return s;
+  };
+  type Field = Exclude<keyof VersionStats, 'labels'>;
+  const counter = (name: string, help: string, field: Field) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of stats.values()) this.inc(s.labels, s[field]);
+      },
+    });
+
+  counter('nv_inference_request_success', 'Number of successful inference requests, all batch sizes', 'success');
   const failure = new Counter({
     name: 'nv_inference_request_failure',
     help: 'Number of failed inference requests, all batch sizes',
     labelNames: ['model', 'version', 'reason'] as const,
     registers: [registry],
   });
-  const count = counter('nv_inference_count', 'Number of inferences performed (a batch of n counts n)');
-  const execCount = counter('nv_inference_exec_count', 'Number of model executions performed');
-  const requestUs = counter('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds');
-  const queueUs = counter('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds');
-  const computeUs = counter('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds');
+  counter('nv_inference_count', 'Number of inferences performed (a batch of n counts n)', 'count');
+  counter('nv_inference_exec_count', 'Number of model executions performed', 'execCount');
+  counter('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds', 'requestUs');
+  counter('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds', 'queueUs');
+  counter('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds', 'computeUs');
   const ready = new Gauge({
     name: 'sibyl_model_ready',
     help: '1 when the model version is loaded and serving, 0 otherwise',
@@ -65,53 +99,24 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
   });
-
   const restTransport = transport.labels('rest');
   const grpcTransport = transport.labels('grpc');
-
-  // Labelled children are resolved once per model version: passing a label object to inc() hashes
-  // it on every call, and a successful request touches six counters.
-  interface VersionCounters {
-    success: Counter.Internal;
-    count: Counter.Internal;
-    execCount: Counter.Internal;
-    requestUs: Counter.Internal;
-    queueUs: Counter.Internal;
-    computeUs: Counter.Internal;
-  }
-  const byVersion = new Map<string, VersionCounters>();
-  const countersOf = (model: string, version: string): VersionCounters => {
-    const key = `${model}\u0000${version}`;
-    let c = byVersion.get(key);
-    if (c === undefined) {
-      c = {
-        success: success.labels(model, version),
-        count: count.labels(model, version),
-        execCount: execCount.labels(model, version),
-        requestUs: requestUs.labels(model, version),
-        queueUs: queueUs.labels(model, version),
-        computeUs: computeUs.labels(model, version),
-      };
-      byVersion.set(key, c);
-    }
-    return c;
-  };
 
   return {
     registry,
     inferenceSucceeded(model, version, t) {
-      const c = countersOf(model, version);
-      c.success.inc();
-      c.count.inc(t.batchSize);
-      c.requestUs.inc(t.requestUs);
-      c.queueUs.inc(t.queueUs);
-      c.computeUs.inc(t.computeUs);
+      const s = statsOf(model, version);
+      s.success += 1;
+      s.count += t.batchSize;
+      s.requestUs += t.requestUs;
+      s.queueUs += t.queueUs;
+      s.computeUs += t.computeUs;
     },
     inferenceFailed(model, version, reason) {
       failure.inc({ model, version, reason });
     },
     executed(model, version) {
-      countersOf(model, version).execCount.inc();
+      statsOf(model, version).execCount += 1;
     },
     setModelReady(model, version, isReady) {
       ready.set({ model, version }, isReady ? 1 : 0);
