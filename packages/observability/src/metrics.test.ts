@@ -34,3 +34,24 @@ describe('accumulated counters', () => {
     expect(text).toContain('nv_inference_compute_infer_duration_us{model="a",version="1"} 20');
   });
 });
+
+describe('transport histogram', () => {
+  it('writes cumulative buckets, sum and count per protocol in the Prometheus format', async () => {
+    const m = createMetrics({ processMetrics: false });
+    m.observeTransport('rest', 0.00005);
+    m.observeTransport('rest', 0.0003);
+    m.observeTransport('rest', 7);
+    m.observeTransport('grpc', 0.002);
+    const text = await m.registry.metrics();
+    expect(text).toContain('# TYPE sibyl_transport_request_duration_seconds histogram');
+    expect(text).toContain('sibyl_transport_request_duration_seconds_bucket{le="0.0001",protocol="rest"} 1');
+    expect(text).toContain('sibyl_transport_request_duration_seconds_bucket{le="0.0005",protocol="rest"} 2');
+    expect(text).toContain('sibyl_transport_request_duration_seconds_bucket{le="5",protocol="rest"} 2');
+    expect(text).toContain('sibyl_transport_request_duration_seconds_bucket{le="+Inf",protocol="rest"} 3');
+    expect(text).toContain('sibyl_transport_request_duration_seconds_count{protocol="rest"} 3');
+    expect(text).toMatch(/sibyl_transport_request_duration_seconds_sum\{protocol="rest"\} 7\.00035$/m);
+    expect(text).toContain('sibyl_transport_request_duration_seconds_bucket{le="0.0025",protocol="grpc"} 1');
+    const json = await m.registry.getMetricsAsJSON();
+    expect(json.map((x) => x.name)).toContain('sibyl_transport_request_duration_seconds');
+  });
+});
