@@ -1,0 +1,18 @@
+/** Every command, in the order `sibyl --help` lists them. */
+import type { CommandNode } from './command.js';
+import { eventsCommand } from './commands/events.js';
+import { inferCommand } from './commands/infer.js';
+import { modelsGroup } from './commands/models.js';
+import { deployCommand, rollbackCommand } from './commands/release.js';
+import { statusCommand } from './commands/status.js';
+import { versionsGroup } from './commands/versions.js';
+
+export const COMMANDS: readonly CommandNode[] = Object.freeze([
+  modelsGroup,
+  versionsGroup,
+  deployCommand,
+  rollbackCommand,
+  eventsCommand,
+  inferCommand,
+  statusCommand,
+]);
