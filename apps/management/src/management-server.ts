@@ -1,0 +1,91 @@
+/**
+ * The management REST API (fastify): a library the apps compose and listen with (DESIGN.md §2;
+ * `--management-port`, 8003, bound to 127.0.0.1 by the app unless told otherwise).
+ *
+ * Routes are thin adapters over the registry, the artifact store and the runtime's model check;
+ * every one has a JSON schema, which validates the request (closed objects: an unknown field is a
+ * 400 naming it), serializes the answer and feeds the OpenAPI document at /docs/json.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { ARTIFACTS_ROUTE, registerArtifactRoutes, type ArtifactStore } from '@sibyl/artifacts';
+import { useJsonBodies } from './body-parsers.js';
+import { registerModelRoutes } from './model-routes.js';
+import { registerOpenApi } from './openapi.js';
+import { registerReleaseRoutes } from './release-routes.js';
+import { registerRepositoryRoutes } from './repository-routes.js';
+import { registerErrorHandling } from './request-errors.js';
+import { ERROR_RESPONSES, SHA256_HEX, addSharedSchemas, closed } from './schemas.js';
+import { resolveOptions, type ManagementServerOptions } from './server-options.js';
+import { registerStatusRoute } from './status-route.js';
+import { createVersionUploader } from './version-upload.js';
+import { registerUploadRoute, registerVersionRoutes } from './version-routes.js';
+
+/** Largest JSON body of the endpoints other than uploads and repository loads, bytes. */
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Returns the fastify instance with every route registered, not listening: call `listen` or `inject`. */
+export function createManagementServer(options: ManagementServerOptions): FastifyInstance {
+  const resolved = resolveOptions(options);
+  const { registry, store, logger } = resolved;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // Names may be 128 characters; longer ones must reach the name check (400), not the router (404).
+    routerOptions: { maxParamLength: 1024, ignoreTrailingSlash: true },
+    ajv: {
+      customOptions: {
+        // Refuse what the schema does not allow, never repair it: no dropped fields, no coerced types.
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+        // Errors carry the offending value, for messages that show it.
+        verbose: true,
+      },
+    },
+  });
+  registerErrorHandling(app, logger);
+  addSharedSchemas(app);
+  registerOpenApi(app, resolved.serverVersion);
+
+  const uploader = createVersionUploader({
+    registry,
+    store,
+    inspectModel: (path, config, inspectOptions) => resolved.inspectModel(path, config, inspectOptions),
+    logger,
+    maxUploadBytes: resolved.maxUploadBytes,
+  });
+
+  void app.register(async (json) => {
+    useJsonBodies(json);
+    registerModelRoutes(json, registry);
+    registerVersionRoutes(json, registry);
+    registerReleaseRoutes(json, registry, logger);
+    registerStatusRoute(json, registry, resolved.serving, resolved.serverVersion);
+    registerRepositoryRoutes(json, { uploader, serving: resolved.serving, maxLoadBodyBytes: resolved.maxLoadBodyBytes });
+  });
+  registerUploadRoute(app, registry, uploader);
+  void app.register(async (files) => registerDocumentedArtifactRoutes(files, store));
+  return app;
+}
+
+/** The artifact store's file server, with the schema it does not declare itself, for the document. */
+function registerDocumentedArtifactRoutes(app: FastifyInstance, store: ArtifactStore): void {
+  app.addHook('onRoute', (route) => {
+    if (route.url !== ARTIFACTS_ROUTE) return;
+    route.schema = {
+      tags: ['artifacts'],
+      summary: 'Download a model file',
+      description:
+        'The stored file (the .tar.gz as uploaded for a directory model), by its sha256, for workers on other hosts to fetch and verify. ' +
+        'Immutable: the sha256 is a strong ETag; If-None-Match answers 304.',
+      params: closed({ sha256: SHA256_HEX }, ['sha256']),
+      response: {
+        200: { description: 'The file.', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        ...ERROR_RESPONSES,
+      },
+      ...(route.schema ?? {}),
+    };
+  });
+  registerArtifactRoutes(app, store);
+}
