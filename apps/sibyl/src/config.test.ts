@@ -60,6 +60,53 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { SIBYL_METRICS_PORT: '80x' })).toThrow(/SIBYL_METRICS_PORT/);
   });
 
+  it('keeps its state in ./.sibyl/data and the registry in PGlite by default; the management API on 127.0.0.1', () => {
+    const { config } = loadConfig([], {});
+    expect(config.dataDir).toBe(join(process.cwd(), '.sibyl', 'data'));
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.managementAddress).toBe('127.0.0.1');
+    expect(config.modelControlMode).toBe('none');
+    expect(config.repositoryPollSecs).toBe(15);
+  });
+
+  it('reads the database from --database-url, SIBYL_DATABASE_URL, then DATABASE_URL; an empty flag means PGlite', () => {
+    const a = 'postgres://a@127.0.0.1:5432/a';
+    const b = 'postgresql://b@127.0.0.1/b';
+    expect(loadConfig([], { DATABASE_URL: a }).config.databaseUrl).toBe(a);
+    expect(loadConfig([], { DATABASE_URL: a, SIBYL_DATABASE_URL: b }).config.databaseUrl).toBe(b);
+    expect(loadConfig(['--database-url', b], { DATABASE_URL: a }).config.databaseUrl).toBe(b);
+    expect(loadConfig(['--database-url', ''], { DATABASE_URL: a }).config.databaseUrl).toBeUndefined();
+  });
+
+  it('takes a model control mode, a poll interval and a data directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sibyl-config-'));
+    const { config } = loadConfig(['--model-control-mode', 'poll', '--repository-poll-secs', '2', '--data-dir', relative(process.cwd(), dir)], {
+      SIBYL_MANAGEMENT_ADDRESS: '0.0.0.0',
+    });
+    expect(config).toMatchObject({ modelControlMode: 'poll', repositoryPollSecs: 2, dataDir: dir, managementAddress: '0.0.0.0' });
+    expect(loadConfig([], { SIBYL_MODEL_CONTROL_MODE: 'explicit' }).config.modelControlMode).toBe('explicit');
+  });
+
+  it.each([
+    [['--model-control-mode', 'always'], /modelControlMode .*expected one of none, poll, explicit, got 'always'/],
+    [['--repository-poll-secs', '0'], /repositoryPollSecs .*expected at least 1, got 0/],
+    [['--database-url', 'mysql://x@y/z'], /databaseUrl \(--database-url \/ SIBYL_DATABASE_URL\): expected a postgres:\/\/ or postgresql:\/\/ URL, got a mysql URL/],
+    [['--database-url', 'not a url'], /databaseUrl .*expected a URL/],
+    [['--data-dir', ''], /dataDir .*must not be empty/],
+  ])('refuses %j naming the setting', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it('refuses a data directory that is a file', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sibyl-config-')), 'data');
+    writeFileSync(file, '');
+    expect(() => loadConfig(['--data-dir', file], {})).toThrow(/dataDir .*exists and is not a directory/);
+  });
+
+  it('refuses a bad DATABASE_URL naming the setting', () => {
+    expect(() => loadConfig([], { DATABASE_URL: 'http://example.com' })).toThrow(/databaseUrl/);
+  });
+
   it('documents every setting in --help', () => {
     const text = helpText();
     for (const s of Object.values(SETTINGS)) {

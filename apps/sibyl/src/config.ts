@@ -20,8 +20,18 @@ export interface SibylConfig {
   readonly httpPort: number;
   readonly grpcPort: number;
   readonly metricsPort: number;
-  /** Reserved for the management API (default 8003, bound to 127.0.0.1); validated, not yet served. */
+  /** Management API (model registry, uploads, releases, Triton's repository extension). Default 8003. */
   readonly managementPort: number;
+  /** Address the management API binds. Default 127.0.0.1: only this host, unless told otherwise. */
+  readonly managementAddress: string;
+  /** Where the embedded registry database (PGlite) and the artifact store live. Default ./.sibyl/data. */
+  readonly dataDir: string;
+  /** PostgreSQL URL of the registry; undefined: PGlite in dataDir. From --database-url, SIBYL_DATABASE_URL or DATABASE_URL. */
+  readonly databaseUrl: string | undefined;
+  /** tritonserver's --model-control-mode: none (import the repositories at start), poll (and every repositoryPollSecs), explicit (serve only what is loaded through the repository API). Default none. */
+  readonly modelControlMode: 'none' | 'poll' | 'explicit';
+  /** In poll mode, seconds between two imports of the repositories. Default 15. */
+  readonly repositoryPollSecs: number;
   readonly allowHttp: boolean;
   readonly allowGrpc: boolean;
   readonly allowMetrics: boolean;
@@ -47,10 +57,17 @@ export const configInvalid = defineError(
 interface Setting {
   flag: string;
   env: string;
-  kind: 'port' | 'int' | 'bool' | 'string' | 'paths' | 'enum';
+  /** A second variable read when `env` is unset (DATABASE_URL, DESIGN.md §4). */
+  fallbackEnv?: string;
+  kind: 'port' | 'int' | 'bool' | 'string' | 'paths' | 'enum' | 'path' | 'url';
   choices?: readonly string[];
+  /** Smallest value of an `int`. */
+  min?: number;
   help: string;
+  /** The raw default, parsed like any value; '' for none. */
   default: string;
+  /** How --help and docs/configuration.md show the default, when not the raw value. */
+  shownDefault?: string;
 }
 
 // apps/sibyl/{src,dist}/config.* -> the repository root.
@@ -65,7 +82,12 @@ export const SETTINGS = {
   grpcPort: { flag: 'grpc-port', env: 'SIBYL_GRPC_PORT', kind: 'port', help: 'gRPC port; 0 picks a free port', default: '8001' },
   metricsAddress: { flag: 'metrics-address', env: 'SIBYL_METRICS_ADDRESS', kind: 'string', help: 'Address of the Prometheus metrics listener', default: '0.0.0.0' },
   metricsPort: { flag: 'metrics-port', env: 'SIBYL_METRICS_PORT', kind: 'port', help: 'Prometheus metrics port (GET /metrics); 0 picks a free port', default: '8002' },
-  managementPort: { flag: 'management-port', env: 'SIBYL_MANAGEMENT_PORT', kind: 'port', help: 'Management API port (reserved: the management API is not served yet)', default: '8003' },
+  managementAddress: { flag: 'management-address', env: 'SIBYL_MANAGEMENT_ADDRESS', kind: 'string', help: 'Address of the management API listener', default: '127.0.0.1' },
+  managementPort: { flag: 'management-port', env: 'SIBYL_MANAGEMENT_PORT', kind: 'port', help: 'Management API port (registry, uploads, releases, repository load/unload); 0 picks a free port', default: '8003' },
+  dataDir: { flag: 'data-dir', env: 'SIBYL_DATA_DIR', kind: 'path', help: 'Directory of the embedded registry database and the artifact store', default: './.sibyl/data' },
+  databaseUrl: { flag: 'database-url', env: 'SIBYL_DATABASE_URL', fallbackEnv: 'DATABASE_URL', kind: 'url', help: 'PostgreSQL URL of the registry (also read from DATABASE_URL); unset: embedded PGlite in --data-dir', default: '', shownDefault: 'unset' },
+  modelControlMode: { flag: 'model-control-mode', env: 'SIBYL_MODEL_CONTROL_MODE', kind: 'enum', choices: ['none', 'poll', 'explicit'], help: 'none: import the repositories at start; poll: also every --repository-poll-secs; explicit: serve only models loaded through the repository API', default: 'none' },
+  repositoryPollSecs: { flag: 'repository-poll-secs', env: 'SIBYL_REPOSITORY_POLL_SECS', kind: 'int', min: 1, help: 'Seconds between two imports of the repositories in poll mode', default: '15' },
   allowHttp: { flag: 'allow-http', env: 'SIBYL_ALLOW_HTTP', kind: 'bool', help: 'Serve the REST API', default: 'true' },
   allowGrpc: { flag: 'allow-grpc', env: 'SIBYL_ALLOW_GRPC', kind: 'bool', help: 'Serve the gRPC API', default: 'true' },
   allowMetrics: { flag: 'allow-metrics', env: 'SIBYL_ALLOW_METRICS', kind: 'bool', help: 'Serve Prometheus metrics', default: 'true' },
@@ -102,7 +124,34 @@ function parseValue(name: string, setting: Setting, raw: string | string[]): unk
       const n = Number(one.trim());
       if (setting.kind === 'port' && n > 65535) throw configInvalid(where, `port ${n} is above 65535`);
       if (!Number.isSafeInteger(n)) throw configInvalid(where, `${one} is too large`);
+      if (setting.min !== undefined && n < setting.min) throw configInvalid(where, `expected at least ${setting.min}, got ${n}`);
       return n;
+    }
+    case 'path': {
+      if (one.trim() === '') throw configInvalid(where, 'must not be empty');
+      const dir = resolve(one.trim());
+      let isDirectory = true;
+      try {
+        isDirectory = statSync(dir).isDirectory();
+      } catch {
+        // Created at start-up.
+      }
+      if (!isDirectory) throw configInvalid(where, `${dir} exists and is not a directory`);
+      return dir;
+    }
+    case 'url': {
+      const text = one.trim();
+      if (text === '') return undefined;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw configInvalid(where, 'expected a URL such as postgres://user@host:5432/database');
+      }
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        throw configInvalid(where, `expected a postgres:// or postgresql:// URL, got a ${url.protocol.replace(/:$/, '')} URL`);
+      }
+      return text;
     }
     case 'bool': {
       const v = one.trim().toLowerCase();
@@ -143,8 +192,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const out: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(SETTINGS) as Array<[string, Setting]>) {
     const fromFlag = values[setting.flag] as string | string[] | undefined;
-    const fromEnv = env[setting.env];
-    const raw = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : setting.default);
+    const given = (name: string | undefined) => (name === undefined || env[name] === undefined || env[name] === '' ? undefined : env[name]);
+    const fromEnv = given(setting.env) ?? given(setting.fallbackEnv);
+    const raw = fromFlag ?? fromEnv ?? setting.default;
     out[name] = parseValue(name, setting, raw);
   }
   return { config: Object.freeze(out) as unknown as SibylConfig, help: values.help === true };
@@ -154,7 +204,8 @@ export function helpText(): string {
   const lines = ['Usage: npm start -- [flags]   (or: sibyl-server [flags])', '', 'Flags (each also read from its environment variable):'];
   for (const s of Object.values(SETTINGS) as Setting[]) {
     lines.push(`  --${s.flag} <value>`.padEnd(34) + `${s.help}`);
-    lines.push(' '.repeat(34) + `env ${s.env}, default ${s.default}`);
+    const envs = s.fallbackEnv === undefined ? s.env : `${s.env} or ${s.fallbackEnv}`;
+    lines.push(' '.repeat(34) + `env ${envs}, default ${s.shownDefault ?? s.default}`);
   }
   lines.push('  --help'.padEnd(34) + 'Print this text');
   return lines.join('\n');

@@ -9,6 +9,8 @@ describe('docs/configuration.md', () => {
     const row = doc.split('\n').find((line) => line.startsWith(`| \`--${setting.flag}`));
     expect(row, `no table row for --${setting.flag}`).toBeDefined();
     expect(row).toContain(`\`${setting.env}\``);
-    if (!setting.default.includes('/')) expect(row).toContain(`\`${setting.default}\``);
+    const shown: string = 'shownDefault' in setting ? setting.shownDefault : setting.default;
+    if (!shown.includes('/')) expect(row).toContain(`\`${shown}\``);
+    if ('fallbackEnv' in setting) expect(row).toContain(`\`${setting.fallbackEnv}\``);
   });
 });

@@ -20,8 +20,8 @@ function versionPart(version: string | undefined): string {
 export const modelNotFound = defineError(
   'SIBYL_MODEL_NOT_FOUND',
   'NOT_FOUND',
-  'The request names a model that is in none of the model repositories.',
-  (model: string) => `unknown model '${model}': it is in none of the model repositories`,
+  'The request names a model the server does not have: in none of the model repositories, or not registered.',
+  (model: string, why: string) => `unknown model '${model}': ${why}`,
 );
 
 export const versionNotFound = defineError(

@@ -1,13 +1,20 @@
 /**
- * @sibyl/runtime: the in-process ONNX data plane. A model repository in Triton's layout, loaded and
- * served through the v2 InferenceService, with models running inline or on worker threads.
+ * @sibyl/runtime: the in-process ONNX data plane. Models from a source (a model repository in
+ * Triton's layout, or the model registry with its artifact store, which the repositories are
+ * imported into), loaded and served through the v2 InferenceService, with models running inline or
+ * on worker threads; releases in the registry take effect without a restart.
  */
 export {
   createLocalInferenceService,
   type LocalInferenceService,
   type LocalInferenceServiceOptions,
 } from './local-inference-service.js';
-export type { LoadSummary, ModelLoadResult } from './repository-loader.js';
+export type { LoadSummary, ModelLoadResult } from './load-summary.js';
+export type { ModelLocation, ModelSource, SourceListing, SourceModel, SourceVersion, VersionReport } from './model-source.js';
+export { createDirectorySource } from './directory-source.js';
+export { createRegistrySource, type RegistrySource, type RegistrySourceOptions } from './registry-source.js';
+export type { ImportProblems, ImportSummary } from './repository-import.js';
+export { inspectModel, type InspectOptions, type ModelSignature } from './inspect-model.js';
 export type { SkippedEntry } from './repository-scan.js';
 export type { ModelConfig, TensorConfig, VersionPolicy, InstanceGroup, ExecutionModeSetting } from './model-config.js';
 export { DEFAULT_MAX_BATCH_SIZE } from './model-signature.js';

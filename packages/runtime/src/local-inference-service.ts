@@ -1,6 +1,10 @@
 /**
- * The in-process ONNX data plane: an InferenceService over the model repositories, running models
- * with onnxruntime-node inline or on worker threads.
+ * The in-process ONNX data plane: an InferenceService over a model source (the model repositories,
+ * or the model registry), running models with onnxruntime-node inline or on worker threads.
+ *
+ * What serves follows the source while the service runs (model-sync.ts): new versions load, the
+ * live version switches once the new one is READY, dropped versions drain before they are released.
+ * A request finishes on the version it started on.
  *
  * Input ownership: on a thread-mode model, an input whose typed array spans its whole ArrayBuffer is
  * transferred to the worker and so detached in the caller; callers must not read request input
@@ -21,16 +25,27 @@ import {
   type ServerMetadata,
   type Tensor,
 } from '@sibyl/protocol';
-import { batchMismatch, batchTooLarge, deadlineExceeded } from './errors.js';
+import { createDirectorySource } from './directory-source.js';
+import { batchMismatch, batchTooLarge, deadlineExceeded, modelNotFound, modelNotReady } from './errors.js';
 import { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';
+import { summarise, type LoadSummary } from './load-summary.js';
 import { PLATFORM, type ModelConfig } from './model-config.js';
-import { ModelRegistry } from './model-registry.js';
-import { loadRepositories, type LoadSummary } from './repository-loader.js';
+import type { ModelSource } from './model-source.js';
+import { createModelSync } from './model-sync.js';
+import { ServedModels } from './served-models.js';
 import { fromWireTensor, toWireTensor } from './tensor-conversion.js';
 
 export interface LocalInferenceServiceOptions {
-  /** Model repository directories (`--model-repository`, repeatable), Triton's layout. */
-  repositories: readonly string[];
+  /** Model repository directories (`--model-repository`, repeatable), Triton's layout; read when no `source` is given. */
+  repositories?: readonly string[];
+  /** Where the models come from. Default: the `repositories` directories. */
+  source?: ModelSource;
+  /**
+   * Triton's `--model-control-mode explicit`: `load()` loads nothing, and a model serves only after
+   * `load(name)`. Default false: every model of the source serves. `load(name)` and `unload(name)`
+   * work in both cases.
+   */
+  explicitModelControl?: boolean;
   logger: Logger;
   metrics: SibylMetrics;
   /** Reported by serverMetadata(). */
@@ -49,10 +64,25 @@ export interface LocalInferenceServiceOptions {
 }
 
 export interface LocalInferenceService extends InferenceService {
-  /** Scans the repositories and loads every model; resolves once all are READY or UNAVAILABLE. Idempotent. */
-  load(): Promise<LoadSummary>;
-  /** Normalised configuration of a version (highest ready when none named), Triton's model_configuration form. */
+  /**
+   * Without a name: reads the source and loads every model (none under explicit model control),
+   * then follows the source's changes; resolves once all are READY or UNAVAILABLE. Idempotent.
+   *
+   * With a name (Triton's repository load API): re-reads that model from the source and loads it;
+   * it stays loaded until `unload(name)`. Resolves once it serves; rejects with SIBYL_MODEL_NOT_FOUND
+   * for a model the source lacks, or with the load error of the first version that failed.
+   */
+  load(name?: string): Promise<LoadSummary>;
+  /**
+   * Triton's repository unload API: the model stops serving (listed UNAVAILABLE, 'unloaded') and
+   * stays so until `load(name)`; resolves once the requests running on it finished and its sessions
+   * are released. SIBYL_MODEL_NOT_FOUND for a model the service does not know.
+   */
+  unload(name: string): Promise<void>;
+  /** Normalised configuration of a version (the default one when none named), Triton's model_configuration form. */
   modelConfig(name: string, version?: string): Promise<ModelConfig>;
+  /** Resolves once the source changes notified so far are applied (new versions may still be loading). */
+  settled(): Promise<void>;
   /** Releases every session and ends every worker thread; the service then answers not ready. Idempotent. */
   close(): Promise<void>;
 }
@@ -98,17 +128,40 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
   const concurrency = positiveInteger('loadConcurrency', options.loadConcurrency, availableParallelism());
   const thresholdUs = options.autoThreadThresholdUs ?? DEFAULT_THREAD_THRESHOLD_US;
   if (!(thresholdUs >= 0)) throw new TypeError(`option autoThreadThresholdUs must be >= 0, got ${String(thresholdUs)}`);
+  if (options.source === undefined && options.repositories === undefined) throw new TypeError('option source or repositories is required');
+  const source = options.source ?? createDirectorySource(options.repositories!, logger);
   const serverMetadata: ServerMetadata = Object.freeze({ name: 'sibyl', version: options.serverVersion, extensions: [...options.extensions] });
-  const registry = new ModelRegistry();
+  const served = new ServedModels(source.unknownModel);
+  // Which models serve: all but the unloaded ones, or (explicit model control) only the loaded ones.
+  const explicit = options.explicitModelControl ?? false;
+  const chosen = new Set<string>();
+  const isSelected = (name: string) => (explicit ? chosen.has(name) : !chosen.has(name));
+  const select = (name: string, on: boolean) => {
+    if (on === explicit) chosen.add(name);
+    else chosen.delete(name);
+  };
   let loading: Promise<LoadSummary> | undefined;
   let loaded = false;
   let closing: Promise<void> | undefined;
+  let stopWatching: (() => Promise<void>) | undefined;
+  const sync = createModelSync({
+    source,
+    table: served,
+    logger,
+    metrics,
+    concurrency,
+    threadThresholdUs: thresholdUs,
+    isSelected,
+    isClosed: () => closing !== undefined,
+  });
 
   async function infer(request: InferRequest, context: InferContext = {}): Promise<InferResponse> {
     const arrived = performance.now();
-    const { loaded: version, metadata } = registry.ready(request.modelName, request.modelVersion);
+    const { loaded: version, metadata, version: entry } = served.ready(request.modelName, request.modelVersion);
     const model = request.modelName;
     const label = version.version;
+    // Counted until the response is ready: a version being unloaded waits for its in-flight requests.
+    entry.inflight++;
     try {
       validateInferRequest(request, metadata);
       const batchSize = batchOf(model, request.inputs, version.signature.maxBatchSize);
@@ -138,7 +191,36 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
       const error = toSibylError(err);
       metrics.inferenceFailed(model, label, failureReason(error));
       throw error;
+    } finally {
+      if (--entry.inflight === 0 && entry.onIdle !== undefined) entry.onIdle();
     }
+  }
+
+  function start(): Promise<LoadSummary> {
+    loading ??= (async () => {
+      // Watch before the first read, so no change between the read and the watch is missed.
+      if (source.watch !== undefined) stopWatching = await source.watch((model) => sync.requestRefresh(model));
+      const skipped = await sync.syncAll();
+      loaded = true;
+      return summarise(served.all(), skipped);
+    })();
+    return loading;
+  }
+
+  async function loadOne(name: string): Promise<LoadSummary> {
+    await start();
+    if (closing !== undefined) throw modelNotReady(name, undefined, 'the service is closed');
+    select(name, true);
+    await source.reread?.(name);
+    const entry = await sync.syncModel(name);
+    if (entry === undefined) {
+      select(name, false);
+      throw modelNotFound(name, source.unknownModel);
+    }
+    if (entry.failure !== undefined) throw modelNotReady(name, undefined, entry.failure);
+    const failed = entry.versions.find((v) => v.state !== 'READY');
+    if (failed !== undefined) throw failed.error ?? modelNotReady(name, String(failed.version), failed.reason || 'it is still loading');
+    return summarise([entry], []);
   }
 
   return {
@@ -146,58 +228,58 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
       return closing === undefined;
     },
     async serverReady() {
-      return loaded && closing === undefined && (!strict || registry.allReady());
+      return loaded && closing === undefined && (!strict || served.allReady());
     },
     async serverMetadata() {
       return { ...serverMetadata, extensions: [...serverMetadata.extensions] };
     },
     async modelMetadata(name, version): Promise<ModelMetadata> {
-      const { entry, metadata } = registry.ready(name, version);
+      const { entry, metadata } = served.ready(name, version);
       return {
         name,
-        versions: registry.available(entry),
+        versions: served.available(entry),
         platform: PLATFORM,
         inputs: metadata.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
         outputs: metadata.outputs.map((t) => ({ ...t, shape: [...t.shape] })),
       };
     },
     async modelReady(name, version) {
-      if (closing !== undefined) {
-        registry.model(name);
-        return false;
+      const entry = served.model(name);
+      if (closing !== undefined || entry.unloaded || entry.failure !== undefined) return false;
+      if (version === undefined || version === '') {
+        const live = entry.live;
+        if (live === null) return false;
+        if (live !== undefined) return live.state === 'READY';
+        return entry.versions.some((v) => v.state === 'READY');
       }
-      const entry = registry.model(name);
-      if (entry.failure !== undefined) return false;
-      if (version === undefined || version === '') return entry.versions.some((v) => v.state === 'READY');
-      return registry.version(name, version).version.state === 'READY';
+      return served.version(name, version).version.state === 'READY';
     },
     infer,
     async repositoryIndex(): Promise<ModelIndexEntry[]> {
-      return registry.index();
+      return served.index();
     },
     async modelConfig(name, version) {
-      return structuredClone(registry.ready(name, version).loaded.config);
+      return structuredClone(served.ready(name, version).loaded.config);
     },
-    load() {
-      loading ??= loadRepositories({
-        repositories: options.repositories,
-        registry,
-        logger,
-        metrics,
-        concurrency,
-        threadThresholdUs: thresholdUs,
-        isClosed: () => closing !== undefined,
-      }).then((summary) => {
-        loaded = true;
-        return summary;
-      });
-      return loading;
+    load(name) {
+      return name === undefined ? start() : loadOne(name);
     },
+    async unload(name) {
+      await start();
+      served.model(name);
+      select(name, false);
+      await sync.syncModel(name);
+      await sync.released();
+    },
+    settled: () => sync.settled(),
     close() {
       closing ??= (async () => {
+        await stopWatching?.().catch(() => undefined);
         await loading?.catch(() => undefined);
+        // No read of the source after close() resolves: the caller may close it next.
+        await sync.close();
         const pools: Array<Promise<void>> = [];
-        for (const entry of registry.all()) {
+        for (const entry of served.all()) {
           for (const v of entry.versions) {
             if (v.loaded !== undefined) pools.push(v.loaded.pool.close());
             if (v.state === 'READY') metrics.setModelReady(entry.name, String(v.version), false);

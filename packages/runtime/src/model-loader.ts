@@ -13,6 +13,7 @@ import { chooseExecution, measureRunUs } from './execution-mode.js';
 import { createInlineInstance } from './inline-instance.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
 import { BACKEND, PLATFORM, instanceCount, type DeclaredConfig, type ModelConfig } from './model-config.js';
+import type { ModelLocation } from './model-source.js';
 import { resolveSignature, type Signature } from './model-signature.js';
 import { graphValueTypes, UNSUPPORTED_ELEM_TYPES } from './onnx-graph-types.js';
 import { defaultSessionSettings } from './session-settings.js';
@@ -21,12 +22,13 @@ import { createThreadInstance } from './thread-instance.js';
 export interface LoadVersionOptions {
   model: string;
   version: number;
-  /** The model's directory; the file is `<modelDir>/<version>/<default_model_filename>`. */
-  modelDir: string;
+  /** The model file, or a directory holding `<default_model_filename>` (Triton's version directory). */
+  location: ModelLocation;
   config: DeclaredConfig;
   /** `auto` keeps a model on threads when its typical (median) warm-up run exceeds this, microseconds. */
   threadThresholdUs: number;
-  logger: Logger;
+  /** Where a failed warm-up is reported (only `auto` runs one); default: nowhere. */
+  logger?: Logger;
   /** A thread instance stopped on its own; `remaining` instances still serve. */
   onInstanceFailure(reason: string, remaining: number): void;
 }
@@ -47,8 +49,8 @@ export interface LoadedVersion {
   loadMs: number;
 }
 
-async function findModelFile(model: string, version: string, dir: string, filename: string): Promise<string> {
-  const path = join(dir, version, filename);
+async function findModelFile(model: string, version: string, location: ModelLocation, filename: string): Promise<string> {
+  const path = 'file' in location ? location.file : join(location.dir, filename);
   try {
     const info = await stat(path);
     if (info.isFile()) return path;
@@ -88,7 +90,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
   const started = performance.now();
   const { model, config, logger } = options;
   const version = String(options.version);
-  const file = await findModelFile(model, version, options.modelDir, config.defaultModelFilename);
+  const file = await findModelFile(model, version, options.location, config.defaultModelFilename);
   const where = { model, version, file };
 
   let pool: InstancePool | undefined;
@@ -123,7 +125,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       try {
         warmupUs = Math.round(await measureRunUs(first, signature.inputs, signature.outputs.map((o) => o.name), signature.maxBatchSize));
       } catch (err) {
-        logger.warn({ model, version, err: err instanceof Error ? err.message : String(err) },
+        logger?.warn({ model, version, err: err instanceof Error ? err.message : String(err) },
           `model '${model}' version ${version}: warm-up run on zero inputs failed; keeping it on worker threads`);
       }
     }

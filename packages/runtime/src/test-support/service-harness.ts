@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, createMetrics, type SibylMetrics } from '@sibyl/observability';
+import { createLogger, createMetrics, type Logger, type SibylMetrics } from '@sibyl/observability';
+import type { ModelSource } from '../model-source.js';
 import {
   createLocalInferenceService,
   type LocalInferenceService,
@@ -21,13 +22,15 @@ export interface LogLine {
 
 export interface Harness {
   service: LocalInferenceService;
+  logger: Logger;
   metrics: SibylMetrics;
   logs: LogLine[];
   /** Current value of a counter or gauge for these labels (0 when never set). */
   metric(name: string, labels: Record<string, string>): Promise<number>;
 }
 
-export type HarnessOptions = Partial<Omit<LocalInferenceServiceOptions, 'logger' | 'metrics'>> & { repositories: string[] };
+export type HarnessOptions = Partial<Omit<LocalInferenceServiceOptions, 'logger' | 'metrics' | 'source'>> &
+  ({ repositories: string[] } | { source: (logger: Logger) => ModelSource });
 
 export function createHarness(options: HarnessOptions): Harness {
   const logs: LogLine[] = [];
@@ -38,16 +41,20 @@ export function createHarness(options: HarnessOptions): Harness {
     },
   });
   const metrics = createMetrics({ processMetrics: false });
+  const logger = createLogger({ destination, verbose: 1 });
+  const { source, ...rest } = options as HarnessOptions & { source?: (logger: Logger) => ModelSource };
   const service = createLocalInferenceService({
     serverVersion: '0.0.0-test',
     extensions: ['binary_tensor_data'],
     loadConcurrency: 2,
-    ...options,
-    logger: createLogger({ destination, verbose: 1 }),
+    ...rest,
+    ...(source === undefined ? {} : { source: source(logger) }),
+    logger,
     metrics,
   });
   return {
     service,
+    logger,
     metrics,
     logs,
     async metric(name, labels) {

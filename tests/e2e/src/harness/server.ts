@@ -6,6 +6,9 @@
  * killed when the test process exits, whatever happens to the test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests/e2e/src/harness → four levels up). */
@@ -54,6 +57,10 @@ export interface RunningServer {
   /** host:port for a gRPC client. */
   grpcAddress: string;
   metricsUrl: string;
+  /** The management API (registry, uploads, releases); undefined when the server did not start it. */
+  managementUrl: string | undefined;
+  /** Its data directory (registry database, artifact store): a fresh one unless the test passed --data-dir. */
+  dataDir: string;
   /** The `ready` field of the ready event. */
   readyAtStart: boolean;
   /** Every line the process has written so far (stdout and stderr interleaved). */
@@ -106,7 +113,9 @@ function waitExit(child: ChildProcess): Promise<ExitResult> {
 function spawnServer(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
   const child = spawn(process.execPath, [...SERVER_ARGS, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...env, FORCE_COLOR: '0' },
+    // The test runner's DATABASE_URL is not the server's: every server gets its own registry (PGlite in
+    // its data directory) unless the test passes a database.
+    env: { ...process.env, DATABASE_URL: '', SIBYL_DATABASE_URL: '', TSX_TSCONFIG_PATH: SERVER_TSCONFIG, ...env, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -116,13 +125,19 @@ function spawnServer(args: readonly string[], env: Record<string, string> = {}):
 
 /** Starts a server and resolves once it has logged its ready event; rejects with its output if not. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const given = options.args ?? [];
+  const at = given.findIndex((a) => a === '--data-dir' || a.startsWith('--data-dir='));
+  const ownDataDir = at < 0 ? mkdtempSync(join(tmpdir(), 'sibyl-e2e-data-')) : undefined;
+  const dataDir = ownDataDir ?? (given[at]!.includes('=') ? given[at]!.slice('--data-dir='.length) : given[at + 1]!);
   const args = [
     ...options.repositories.flatMap((dir) => ['--model-repository', dir]),
     '--http-address', '127.0.0.1', '--http-port', '0',
     '--grpc-address', '127.0.0.1', '--grpc-port', '0',
     '--metrics-address', '127.0.0.1', '--metrics-port', '0',
+    '--management-address', '127.0.0.1', '--management-port', '0',
+    ...(ownDataDir === undefined ? [] : ['--data-dir', ownDataDir]),
     '--log-format', 'json',
-    ...(options.args ?? []),
+    ...given,
   ];
   const child = spawnServer(args, options.env);
   const out = collect(child);
@@ -145,6 +160,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       const result = await exited;
       clearTimeout(timer);
+      if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true });
       return result;
     })();
     return stopping;
@@ -180,6 +196,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     httpUrl: `http://127.0.0.1:${ports['http']}`,
     grpcAddress: `127.0.0.1:${ports['grpc']}`,
     metricsUrl: `http://127.0.0.1:${ports['metrics']}`,
+    managementUrl: ports['management'] === undefined ? undefined : `http://127.0.0.1:${ports['management']}`,
+    dataDir,
     readyAtStart: ready!,
     output,
     logLines: () => [...out.json],
