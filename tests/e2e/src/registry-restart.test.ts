@@ -3,7 +3,8 @@
  * the same PostgreSQL database) still has every model, version, live pointer and audit entry, serves
  * the same live versions, and importing its model repository again creates no version.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '@sibyl/registry';
@@ -19,6 +20,22 @@ function addK(name: string, k: number): Uint8Array {
     initializers: [{ name: 'k', datatype: 'FP32', dims: [1], values: new Float32Array([k]) }],
     nodes: [{ op: 'Add', inputs: ['x', 'k'], outputs: ['y'] }],
   });
+}
+
+/** Every file below `dir` (recursively) with its size; [] when `dir` does not exist. */
+async function listFiles(dir: string): Promise<Array<{ path: string; size: number }>> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { recursive: true })) as string[];
+  } catch {
+    return [];
+  }
+  const out: Array<{ path: string; size: number }> = [];
+  for (const name of names) {
+    const info = await stat(join(dir, name)).catch(() => undefined);
+    if (info?.isFile()) out.push({ path: name, size: info.size });
+  }
+  return out;
 }
 
 const INLINE = { parameters: { execution_mode: { string_value: 'inline' } } };
@@ -137,6 +154,43 @@ function suite(database: 'pglite' | 'postgres') {
       expect(await answer(second, 'uploaded')).toBe('1');
       expect(await answer(second, 'other')).toBe('1');
     } finally {
+      expect(await second.stop()).toEqual({ code: 0, signal: null });
+    }
+  }, 120_000);
+
+  it('after a kill -9 in the middle of an upload, a restart shows no half-registered version and no leftover bytes', async () => {
+    const first = await startServer({ repositories: [repo.dir], args, env });
+    const artifacts = join(dataDir, 'artifacts');
+    const storedBefore = await listFiles(join(artifacts, 'sha256'));
+    await call(first, 'POST', '/v1/models', { name: 'halfway' });
+    // 32 MiB announced, 8 MiB sent: the server is streaming it into a temp file when it dies.
+    const total = 32 * 1024 * 1024;
+    const url = new URL(`${first.managementUrl!}/v1/models/halfway/versions?filename=model.onnx`);
+    const upload = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(total), 'x-sibyl-actor': 'e2e' },
+    });
+    upload.on('error', () => undefined); // the connection dies with the server
+    upload.write(Buffer.alloc(8 * 1024 * 1024, 7));
+    const deadline = Date.now() + 30_000;
+    while (!(await listFiles(join(artifacts, 'tmp'))).some((f) => f.size > 0)) {
+      if (Date.now() > deadline) throw new Error(`the upload never reached ${join(artifacts, 'tmp')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await first.stop('SIGKILL')).signal).toBe('SIGKILL');
+    upload.destroy();
+
+    const second = await startServer({ repositories: [repo.dir], args, env });
+    try {
+      expect((await call(second, 'GET', '/v1/models/halfway')).json).toMatchObject({ live_version: null });
+      expect((await call(second, 'GET', '/v1/models/halfway/versions')).json).toEqual({ versions: [] });
+      const events = ((await call(second, 'GET', '/v1/models/halfway/events')).json as { events: Array<{ action: string }> }).events;
+      expect(events.map((e) => e.action)).toEqual(['model.create']);
+      // The store opened clean: no temp file left, no new stored bytes.
+      expect(await listFiles(join(artifacts, 'tmp'))).toEqual([]);
+      expect((await listFiles(join(artifacts, 'sha256'))).map((f) => f.path).sort()).toEqual(storedBefore.map((f) => f.path).sort());
+    } finally {
+      await call(second, 'DELETE', '/v1/models/halfway');
       expect(await second.stop()).toEqual({ code: 0, signal: null });
     }
   }, 120_000);
