@@ -6,14 +6,17 @@
  */
 import type { Queryable } from './db.js';
 import { EVENT_COLUMNS, toEvent, type EventRow } from './rows.js';
-import type { AuditAction, AuditEvent, RegistryChange } from './registry-types.js';
+import type { AuditAction, AuditEvent, AuditScope, RegistryChange } from './registry-types.js';
 
 /** The NOTIFY channel of registry changes. */
 export const REGISTRY_CHANNEL = 'sibyl_registry';
 
 export interface ChangeRecord {
   actor: string;
-  model: string;
+  /** Default 'model'. */
+  scope?: AuditScope;
+  /** The model name; the pool name for scope 'pool', the rule id for scope 'route'. */
+  model: string | number;
   action: AuditAction;
   from?: string | number | null;
   to?: string | number | null;
@@ -26,13 +29,21 @@ function text(value: string | number | null | undefined): string | null {
 
 export async function recordChange(tx: Queryable, change: ChangeRecord): Promise<AuditEvent> {
   const { rows } = await tx.query<EventRow>(
-    `INSERT INTO audit_events (actor, model, action, from_value, to_value, detail)
-     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
+    `INSERT INTO audit_events (actor, scope, model, action, from_value, to_value, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
      RETURNING ${EVENT_COLUMNS}`,
-    [change.actor, change.model, change.action, text(change.from), text(change.to), JSON.stringify(change.detail ?? {})],
+    [
+      change.actor,
+      change.scope ?? 'model',
+      String(change.model),
+      change.action,
+      text(change.from),
+      text(change.to),
+      JSON.stringify(change.detail ?? {}),
+    ],
   );
   const event = toEvent(rows[0]!);
-  const payload: RegistryChange = { kind: change.action, model: change.model, eventId: event.id };
+  const payload: RegistryChange = { kind: change.action, model: event.model, eventId: event.id };
   await tx.query('SELECT pg_notify($1, $2)', [REGISTRY_CHANNEL, JSON.stringify(payload)]);
   return event;
 }

@@ -6,6 +6,7 @@
  * versions or files disagree, because the fix is an operator's (upgrade the code, restore the file).
  */
 import { MODEL_NAME_RULE, defineError } from '@sibyl/protocol';
+import type { VersionFacts } from './registry-types.js';
 
 function show(value: unknown): string {
   if (value === null) return 'null';
@@ -110,6 +111,94 @@ export const noPreviousVersion = defineError(
     live === null
       ? `model '${model}' has no live version and nothing to roll back to`
       : `model '${model}' has no previous version to roll back to (version ${live} is live)`,
+);
+
+// ---- routing: pools, rules, traffic --------------------------------------------------------------
+
+/** How a version's routing metadata reads in messages. */
+export function describeFacts(facts: VersionFacts): string {
+  const labels = Object.entries(facts.labels).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  return (
+    `model '${facts.name}' version ${facts.version} (platform '${facts.platform}', ` +
+    `algorithm ${facts.algorithm === null ? 'null' : `'${facts.algorithm}'`}, tenant '${facts.tenant}', ` +
+    `labels {${labels.join(', ')}})`
+  );
+}
+
+export const poolNameInvalid = defineError(
+  'SIBYL_REGISTRY_POOL_NAME_INVALID',
+  'INVALID_ARGUMENT',
+  'A pool name does not follow the naming rule of model names.',
+  (name: unknown) => `invalid pool name ${show(name)}: a pool name must match ${MODEL_NAME_RULE}`,
+);
+
+export const poolSourceInvalid = defineError(
+  'SIBYL_REGISTRY_POOL_SOURCE_INVALID',
+  'INVALID_ARGUMENT',
+  'A pool needs exactly one source of instances: fixed endpoints, or discovery.',
+  (pool: string, endpoints: number, discovery: boolean) =>
+    discovery
+      ? `pool '${pool}' has discovery on and ${endpoints} fixed endpoint(s); give one or the other`
+      : `pool '${pool}' has no endpoints and discovery off; give endpoints, or turn discovery on`,
+);
+
+export const poolNotFound = defineError(
+  'SIBYL_REGISTRY_POOL_NOT_FOUND',
+  'NOT_FOUND',
+  'No backend pool has this name.',
+  (pool: string) => `pool '${pool}' does not exist`,
+);
+
+export const poolExists = defineError(
+  'SIBYL_REGISTRY_POOL_EXISTS',
+  'CONFLICT',
+  'A backend pool with this name already exists.',
+  (pool: string) => `pool '${pool}' already exists`,
+);
+
+export const poolInUse = defineError(
+  'SIBYL_REGISTRY_POOL_IN_USE',
+  'CONFLICT',
+  'A pool that routing rules name cannot be deleted.',
+  (pool: string, rules: readonly number[]) =>
+    `pool '${pool}' is named by routing rule${rules.length === 1 ? '' : 's'} ${rules.join(', ')}; change or delete ${rules.length === 1 ? 'it' : 'them'} first`,
+);
+
+export const ruleNotFound = defineError(
+  'SIBYL_REGISTRY_RULE_NOT_FOUND',
+  'NOT_FOUND',
+  'No routing rule has this id.',
+  (id: number) => `routing rule ${id} does not exist`,
+);
+
+export const noRoute = defineError(
+  'SIBYL_REGISTRY_NO_ROUTE',
+  'CONFLICT',
+  'A version cannot be made live, canary or shadow when no routing rule matches its metadata, because no pool could serve it.',
+  (facts: VersionFacts) => `${describeFacts(facts)} matches no routing rule; add a rule (or change one) that matches it first`,
+);
+
+export const ruleInUse = defineError(
+  'SIBYL_REGISTRY_ROUTE_IN_USE',
+  'CONFLICT',
+  'A routing rule change or deletion is refused when it would leave a live, canary or shadow version matching no rule.',
+  (id: number, change: 'update' | 'delete', facts: VersionFacts, role: string) =>
+    `${change === 'update' ? 'updating' : 'deleting'} routing rule ${id} would leave ${describeFacts(facts)}, the ${role} version, matching no routing rule`,
+);
+
+export const trafficVersionInvalid = defineError(
+  'SIBYL_REGISTRY_TRAFFIC_VERSION_INVALID',
+  'CONFLICT',
+  'A canary or shadow version must exist, must not be retired or failed, and must differ from the live version.',
+  (model: string, version: number, role: 'canary' | 'shadow', why: string) =>
+    `version ${version} of model '${model}' cannot be the ${role}: ${why}`,
+);
+
+export const nothingLive = defineError(
+  'SIBYL_REGISTRY_NOTHING_LIVE',
+  'CONFLICT',
+  'A canary or shadow needs a live version to split traffic from.',
+  (model: string, role: 'canary' | 'shadow') => `model '${model}' has no live version; deploy one before setting a ${role}`,
 );
 
 // ---- schema and database -------------------------------------------------------------------------

@@ -12,5 +12,6 @@ export {
 export { createRegistry, type Registry, type RegistryOptions } from './registry.js';
 export { openRegistry, type OpenedRegistry, type OpenRegistryOptions } from './open-registry.js';
 export { REGISTRY_CHANNEL } from './audit.js';
+export { explainRules, globMatch, matchRule, orderRules, versionFacts } from './rule-match.js';
 export * from './registry-types.js';
 export * from './errors.js';

@@ -7,7 +7,11 @@ import type { Db } from './db.js';
 import { loadMigrations, migrate, migrationChecksum, MIGRATIONS_DIR } from './migrate.js';
 import { describeEachBackend, openHarness, type Harness } from './test-support/backends.js';
 
-const CODE_VERSION = 1;
+const CODE_VERSION = 2;
+const SHIPPED = [
+  { version: 1, name: 'initial' },
+  { version: 2, name: 'routing' },
+];
 
 /** A scratch migrations directory: the shipped files, plus or minus what a test needs. */
 async function scratchMigrations(edit: (dir: string) => Promise<void> = async () => {}): Promise<string> {
@@ -40,7 +44,10 @@ describe('migration files', () => {
 
   it('load in order with their checksums (line endings normalised)', async () => {
     const migrations = await loadMigrations();
-    expect(migrations.map((m) => [m.version, m.name])).toEqual([[1, 'initial']]);
+    expect(migrations.map((m) => [m.version, m.name])).toEqual([
+      [1, 'initial'],
+      [2, 'routing'],
+    ]);
     const first = migrations[0]!;
     expect(first.checksum).toBe(migrationChecksum(await readFile(join(MIGRATIONS_DIR, first.file), 'utf8')));
     expect(migrationChecksum('a\r\nb\r\n')).toBe(migrationChecksum('a\nb\n'));
@@ -84,10 +91,10 @@ describeEachBackend('migrate', (backend) => {
 
   it('applies every migration to a fresh database and records version, name, time and checksum', async () => {
     const result = await migrate(h.db);
-    expect(result).toEqual({ applied: [{ version: 1, name: 'initial' }], schemaVersion: CODE_VERSION });
-    expect(await tables(h.db)).toEqual(['audit_events', 'model_versions', 'models', 'schema_migrations']);
-    const [file] = await loadMigrations();
-    expect(await recorded(h.db)).toEqual([{ version: 1, name: 'initial', checksum: file!.checksum }]);
+    expect(result).toEqual({ applied: SHIPPED, schemaVersion: CODE_VERSION });
+    expect(await tables(h.db)).toEqual(['audit_events', 'model_versions', 'models', 'pools', 'routing_rules', 'schema_migrations']);
+    const files = await loadMigrations();
+    expect(await recorded(h.db)).toEqual(files.map((f) => ({ version: f.version, name: f.name, checksum: f.checksum })));
   });
 
   it('is idempotent: a second start-up applies nothing and changes nothing', async () => {
@@ -100,25 +107,25 @@ describeEachBackend('migrate', (backend) => {
   it('applies only the pending migrations, in order', async () => {
     await migrate(h.db);
     const dir = await scratchDir(async (d) => {
-      await writeFile(join(d, '0003_third.sql'), 'ALTER TABLE second ADD COLUMN b int;');
-      await writeFile(join(d, '0002_second.sql'), 'CREATE TABLE second (a int);');
+      await writeFile(join(d, '0004_third.sql'), 'ALTER TABLE second ADD COLUMN b int;');
+      await writeFile(join(d, '0003_second.sql'), 'CREATE TABLE second (a int);');
     });
     const result = await migrate(h.db, { migrationsDir: dir });
     expect(result.applied).toEqual([
-      { version: 2, name: 'second' },
-      { version: 3, name: 'third' },
+      { version: 3, name: 'second' },
+      { version: 4, name: 'third' },
     ]);
-    expect(result.schemaVersion).toBe(3);
-    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(result.schemaVersion).toBe(4);
+    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses a database whose schema is newer than the code, naming both versions', async () => {
-    const newer = await scratchDir((d) => writeFile(join(d, '0002_future.sql'), 'CREATE TABLE future (a int);'));
+    const newer = await scratchDir((d) => writeFile(join(d, '0003_future.sql'), 'CREATE TABLE future (a int);'));
     await migrate(h.db, { migrationsDir: newer });
     await expect(migrate(h.db)).rejects.toMatchObject({
       code: 'SIBYL_REGISTRY_SCHEMA_TOO_NEW',
       category: 'UNAVAILABLE',
-      message: 'the registry database is at schema version 2, newer than the 1 this Sibyl knows; upgrade Sibyl, or point it at another database',
+      message: 'the registry database is at schema version 3, newer than the 2 this Sibyl knows; upgrade Sibyl, or point it at another database',
     });
   });
 
@@ -135,33 +142,34 @@ describeEachBackend('migrate', (backend) => {
   });
 
   it('refuses a database that records a migration the code does not have', async () => {
-    const withSecond = await scratchDir((d) => writeFile(join(d, '0002_second.sql'), 'SELECT 1;'));
+    const withSecond = await scratchDir((d) => writeFile(join(d, '0003_second.sql'), 'SELECT 1;'));
     await migrate(h.db, { migrationsDir: withSecond });
-    const withoutSecond = await scratchDir((d) => writeFile(join(d, '0003_third.sql'), 'SELECT 1;'));
+    const withoutSecond = await scratchDir((d) => writeFile(join(d, '0004_third.sql'), 'SELECT 1;'));
     await expect(migrate(h.db, { migrationsDir: withoutSecond })).rejects.toMatchObject({
       code: 'SIBYL_REGISTRY_MIGRATION_MISSING',
-      message: expect.stringContaining('records migration 2 (second)'),
+      message: expect.stringContaining('records migration 3 (second)'),
     });
   });
 
   it('rolls a failing migration back completely and names its file', async () => {
     await migrate(h.db);
     const broken = await scratchDir((d) =>
-      writeFile(join(d, '0002_broken.sql'), 'CREATE TABLE half_done (a int);\nSELECT no_such_column FROM half_done;'),
+      writeFile(join(d, '0003_broken.sql'), 'CREATE TABLE half_done (a int);\nSELECT no_such_column FROM half_done;'),
     );
     await expect(migrate(h.db, { migrationsDir: broken })).rejects.toMatchObject({
       code: 'SIBYL_REGISTRY_MIGRATION_FAILED',
-      message: expect.stringContaining('migration 0002_broken.sql failed and was rolled back: column "no_such_column" does not exist'),
+      message: expect.stringContaining('migration 0003_broken.sql failed and was rolled back: column "no_such_column" does not exist'),
     });
     expect(await tables(h.db)).not.toContain('half_done');
-    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1]);
+    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1, 2]);
   });
 
   it('applies each migration once when several start-ups run at the same time', async () => {
     const dbs = backend.shared ? [h.db, await h.openAnother(), await h.openAnother()] : [h.db, h.db, h.db];
     const results = await Promise.all(dbs.map((db) => migrate(db)));
+    // Each once, though not necessarily by the same start-up.
     const applied = results.flatMap((r) => r.applied.map((m) => m.version));
-    expect(applied).toEqual([1]);
-    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1]);
+    expect(applied.sort()).toEqual([1, 2]);
+    expect((await recorded(h.db)).map((r) => r.version)).toEqual([1, 2]);
   });
 });

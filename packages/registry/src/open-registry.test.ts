@@ -31,7 +31,7 @@ describeEachBackend('persistence', (backend) => {
     };
 
     const db = await h.reopen();
-    expect(await migrate(db)).toEqual({ applied: [], schemaVersion: 1 });
+    expect(await migrate(db)).toEqual({ applied: [], schemaVersion: 2 });
     const after = createRegistry(db, { actor: 'second-run' });
     expect(await after.getModel('kept')).toEqual(snapshot.model);
     expect(await after.listVersions('kept')).toEqual(snapshot.versions);
@@ -46,7 +46,10 @@ describeEachBackend('persistence', (backend) => {
     await migrate(h.db);
     await createRegistry(h.db).createModel({ name: 'gone' });
     const db = await h.reopen();
-    expect((await migrate(db)).applied).toEqual([{ version: 1, name: 'initial' }]);
+    expect((await migrate(db)).applied).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'routing' },
+    ]);
     await expect(createRegistry(db).getModel('gone')).rejects.toMatchObject({ code: 'SIBYL_REGISTRY_MODEL_NOT_FOUND' });
   });
 });
@@ -75,7 +78,7 @@ describeEachBackend('openRegistry', (backend) => {
     const registry = await openRegistry({ ...options, actor: 'starter' });
     try {
       expect(registry.db.kind).toBe(backend.name === 'postgres' ? 'postgres' : 'pglite');
-      expect(registry.migration.schemaVersion).toBe(1);
+      expect(registry.migration.schemaVersion).toBe(2);
       const name = `opened-${Date.now()}`;
       await registry.createModel({ name });
       expect((await registry.events(name))[0]).toMatchObject({ actor: 'starter', action: 'model.create' });
@@ -88,9 +91,9 @@ describeEachBackend('openRegistry', (backend) => {
     const newer = await mkdtemp(join(tmpdir(), 'sibyl-migrations-'));
     try {
       for (const file of await readdir(MIGRATIONS_DIR)) await copyFile(join(MIGRATIONS_DIR, file), join(newer, file));
-      await writeFile(join(newer, '0002_next.sql'), 'CREATE TABLE next_thing (a int);');
+      await writeFile(join(newer, '0003_next.sql'), 'CREATE TABLE next_thing (a int);');
       const upgraded = await openRegistry({ ...options, migrationsDir: newer });
-      expect(upgraded.migration.applied).toEqual([{ version: 2, name: 'next' }]);
+      expect(upgraded.migration.applied).toEqual([{ version: 3, name: 'next' }]);
       await upgraded.close();
       await expect(openRegistry(options)).rejects.toMatchObject({ code: 'SIBYL_REGISTRY_SCHEMA_TOO_NEW' });
       // The refused start-up closed its database: the directory (or server) can be opened again.

@@ -23,6 +23,12 @@ export interface Model {
   liveVersion: number | null;
   /** The version live before `liveVersion`: where `rollback` goes. */
   previousVersion: number | null;
+  /** A version that gets `canaryWeight` of requests without a version; null: none. */
+  canaryVersion: number | null;
+  /** 0..1; 0 whenever `canaryVersion` is null. */
+  canaryWeight: number;
+  /** A version that gets a copy of each request without a version; null: none. */
+  shadowVersion: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -66,8 +72,22 @@ export const AUDIT_ACTIONS = [
   'deploy',
   'undeploy',
   'rollback',
+  'pool.create',
+  'pool.update',
+  'pool.delete',
+  'route.create',
+  'route.update',
+  'route.delete',
+  'traffic',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/**
+ * What an audit event is about: a model (its `model` is the model name), a backend pool (the pool
+ * name) or a routing rule (the rule id, as text).
+ */
+export const AUDIT_SCOPES = ['model', 'pool', 'route'] as const;
+export type AuditScope = (typeof AUDIT_SCOPES)[number];
 
 /** One entry of the append-only audit log. */
 export interface AuditEvent {
@@ -75,6 +95,8 @@ export interface AuditEvent {
   id: number;
   at: Date;
   actor: string;
+  scope: AuditScope;
+  /** The model name; for scope 'pool' the pool name, for 'route' the rule id as text. */
   model: string;
   action: AuditAction;
   /** What changed, before and after: a version number or a state, as text; null when not applicable. */
@@ -130,9 +152,15 @@ export interface EventsOptions {
   before?: number;
 }
 
+export interface ConfigEventsOptions extends EventsOptions {
+  /** Only pool events or only routing-rule events. Default: both. */
+  scope?: 'pool' | 'route';
+}
+
 /** What a NOTIFY on the registry channel says: which model changed and how. */
 export interface RegistryChange {
   kind: AuditAction;
+  /** The model name; for `pool.*` kinds the pool name, for `route.*` kinds the rule id as text. */
   model: string;
   /** The audit event written by the same transaction. */
   eventId: number;
@@ -144,4 +172,107 @@ export interface RegistryChange {
  */
 export interface RegistryResync {
   kind: 'resync';
+}
+
+// ---- routing: backend pools, routing rules, traffic ------------------------------------------------
+
+/** Kinds of backend pools (the same list as coordination's InstanceKind). */
+export const POOL_KINDS = ['sibyl-onnx', 'sibyl-tf', 'triton', 'torchserve', 'pipeline'] as const;
+export type PoolKind = (typeof POOL_KINDS)[number];
+
+/** A set of interchangeable backend instances a routing rule can name. */
+export interface Pool {
+  /** Same rule as model names. */
+  name: string;
+  kind: PoolKind;
+  /** Fixed endpoints (`http://host:port` or `grpc://host:port`); empty when `discovery` is on. */
+  endpoints: string[];
+  /** Instances are the live ones registered in coordination (Redis) under this pool name. */
+  discovery: boolean;
+  description: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CreatePoolInput {
+  name: string;
+  kind: PoolKind;
+  /** Default []. Exactly one of endpoints (non-empty) or discovery (true) must be given. */
+  endpoints?: string[];
+  /** Default false. */
+  discovery?: boolean;
+  description?: string;
+}
+
+export type UpdatePoolInput = Partial<Pick<CreatePoolInput, 'endpoints' | 'discovery' | 'description'>>;
+
+/**
+ * What a routing rule matches on a model version's metadata. Every field given must match (AND);
+ * an empty match matches everything. Strings are globs (`*` any run, `?` one character), compared
+ * case-sensitively; `labels` requires each key to be present with a value matching the glob.
+ */
+export interface RouteMatch {
+  /** The version's platform, e.g. `onnxruntime_onnx`, `tensorflowjs_graph`. */
+  platform?: string;
+  /** The model's algorithm label (models.algorithm). */
+  algorithm?: string;
+  /** Model name glob. */
+  name?: string;
+  tenant?: string;
+  labels?: Record<string, string>;
+}
+
+/** Ordered by priority (lower first, then id); the first rule that matches names the pool. */
+export interface RoutingRule {
+  id: number;
+  priority: number;
+  description: string;
+  match: RouteMatch;
+  pool: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CreateRuleInput {
+  priority: number;
+  pool: string;
+  match?: RouteMatch;
+  description?: string;
+}
+
+export type UpdateRuleInput = Partial<CreateRuleInput>;
+
+/** How requests without a version are split for one model. */
+export interface Traffic {
+  model: string;
+  liveVersion: number | null;
+  /** A version that gets `canaryWeight` (0..1) of requests without a version; null: none. */
+  canaryVersion: number | null;
+  canaryWeight: number;
+  /** A version that gets a copy of each request without a version; null: none. */
+  shadowVersion: number | null;
+}
+
+/** Fields of the traffic that change; `null` clears a canary or shadow. */
+export interface SetTrafficInput {
+  canaryVersion?: number | null;
+  canaryWeight?: number;
+  shadowVersion?: number | null;
+}
+
+/** The metadata routing rules are matched against: the model's, and the version's platform. */
+export interface VersionFacts {
+  name: string;
+  version: number;
+  platform: string;
+  algorithm: string | null;
+  tenant: string;
+  labels: Record<string, string>;
+}
+
+/** Why one rule does or does not match a version: one reason per field of its match. */
+export interface RuleExplanation {
+  rule: RoutingRule;
+  matched: boolean;
+  reasons: string[];
 }

@@ -13,18 +13,30 @@ import { parseChange, REGISTRY_CHANNEL } from './audit.js';
 import type { Db } from './db.js';
 import { createModel, deleteModel, getModel, listModels, updateModel } from './model-ops.js';
 import { createOpsContext } from './ops-context.js';
-import { deploy, events, rollback, undeploy } from './release-ops.js';
+import { createPool, deletePool, getPool, listPools, updatePool } from './pool-ops.js';
+import { configEvents, deploy, events, rollback, undeploy } from './release-ops.js';
+import { createRule, deleteRule, getRule, listRules, updateRule } from './rule-ops.js';
+import { getTraffic, setTraffic } from './traffic-ops.js';
 import type {
   AuditEvent,
+  ConfigEventsOptions,
   CreateModelInput,
+  CreatePoolInput,
+  CreateRuleInput,
   EventsOptions,
   ListModelsOptions,
   Model,
   ModelVersion,
+  Pool,
   RegisterVersionInput,
   RegistryChange,
   RegistryResync,
+  RoutingRule,
+  SetTrafficInput,
+  Traffic,
   UpdateModelInput,
+  UpdatePoolInput,
+  UpdateRuleInput,
   VersionState,
 } from './registry-types.js';
 import {
@@ -65,15 +77,45 @@ export interface Registry {
   /** Final; CONFLICT while live. Clears the model's previous version when it is this one. */
   retireVersion(model: string, version: number, actor?: string): Promise<ModelVersion>;
 
-  /** Makes `version` live; the old live version becomes the previous one. CONFLICT for retired or failed. */
+  /**
+   * Makes `version` live; the old live version becomes the previous one. CONFLICT for retired or
+   * failed, and for a version no routing rule matches. Deploying the canary promotes it: the canary
+   * is cleared (so is the shadow when it is that version).
+   */
   deploy(model: string, version: number, actor?: string): Promise<Model>;
-  /** Swaps live and previous; CONFLICT when there is no previous version. */
+  /** Swaps live and previous; CONFLICT when there is no previous version, or no rule matches it. */
   rollback(model: string, actor?: string): Promise<Model>;
-  /** Nothing live any more; the old live version becomes the previous one. */
+  /** Nothing live any more; the old live version becomes the previous one; canary and shadow are cleared. */
   undeploy(model: string, actor?: string): Promise<Model>;
+
+  /** Exactly one of `endpoints` (non-empty) or `discovery`; CONFLICT when the name is taken. */
+  createPool(input: CreatePoolInput, actor?: string): Promise<Pool>;
+  /** Ordered by name. */
+  listPools(): Promise<Pool[]>;
+  getPool(name: string): Promise<Pool>;
+  /** Sets the fields given; discovery on empties the endpoints, endpoints given turn discovery off. */
+  updatePool(name: string, patch: UpdatePoolInput, actor?: string): Promise<Pool>;
+  /** CONFLICT while a routing rule names the pool. */
+  deletePool(name: string, actor?: string): Promise<void>;
+
+  /** NOT_FOUND when the pool does not exist. */
+  createRule(input: CreateRuleInput, actor?: string): Promise<RoutingRule>;
+  /** In the order they are tried: priority, then id. */
+  listRules(): Promise<RoutingRule[]>;
+  getRule(id: number): Promise<RoutingRule>;
+  /** Sets the fields given (`match` as a whole); CONFLICT when a served version would match no rule. */
+  updateRule(id: number, patch: UpdateRuleInput, actor?: string): Promise<RoutingRule>;
+  /** CONFLICT when a live, canary or shadow version would match no rule. */
+  deleteRule(id: number, actor?: string): Promise<void>;
+
+  getTraffic(model: string): Promise<Traffic>;
+  /** Sets the canary (and its weight) and the shadow; `null` clears. See traffic-ops.ts for the checks. */
+  setTraffic(model: string, input: SetTrafficInput, actor?: string): Promise<Traffic>;
 
   /** The model's audit log, newest first; outlives the model. */
   events(model: string, options?: EventsOptions): Promise<AuditEvent[]>;
+  /** The audit log of pools and routing rules, newest first (`model` holds the pool name or rule id). */
+  configEvents(options?: ConfigEventsOptions): Promise<AuditEvent[]>;
   /**
    * Calls `handler` after every committed change, in any process using the same database, and with
    * `{ kind: 'resync' }` when changes may have been missed. Resolves once listening, to an
@@ -99,7 +141,20 @@ export function createRegistry(db: Db, options: RegistryOptions = {}): Registry 
     deploy: (model, version, actor) => deploy(ctx, model, version, actor),
     rollback: (model, actor) => rollback(ctx, model, actor),
     undeploy: (model, actor) => undeploy(ctx, model, actor),
+    createPool: (input, actor) => createPool(ctx, input, actor),
+    listPools: () => listPools(ctx),
+    getPool: (name) => getPool(ctx, name),
+    updatePool: (name, patch, actor) => updatePool(ctx, name, patch, actor),
+    deletePool: (name, actor) => deletePool(ctx, name, actor),
+    createRule: (input, actor) => createRule(ctx, input, actor),
+    listRules: () => listRules(ctx),
+    getRule: (id) => getRule(ctx, id),
+    updateRule: (id, patch, actor) => updateRule(ctx, id, patch, actor),
+    deleteRule: (id, actor) => deleteRule(ctx, id, actor),
+    getTraffic: (model) => getTraffic(ctx, model),
+    setTraffic: (model, input, actor) => setTraffic(ctx, model, input, actor),
     events: (model, opts) => events(ctx, model, opts),
+    configEvents: (opts) => configEvents(ctx, opts),
     subscribe: (handler) =>
       db.listen(
         REGISTRY_CHANNEL,

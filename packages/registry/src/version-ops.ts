@@ -154,13 +154,24 @@ async function changeState(
   );
   const clearsPrevious = state === 'retired' && current.previous_version === version;
   if (clearsPrevious) await tx.query('UPDATE models SET previous_version = NULL WHERE name = $1', [model]);
+  // A retired canary or shadow stops getting traffic with it.
+  const clearsCanary = state === 'retired' && current.canary_version === version;
+  const clearsShadow = state === 'retired' && current.shadow_version === version;
+  if (clearsCanary) await tx.query('UPDATE models SET canary_version = NULL, canary_weight = 0 WHERE name = $1', [model]);
+  if (clearsShadow) await tx.query('UPDATE models SET shadow_version = NULL WHERE name = $1', [model]);
   await recordChange(tx, {
     actor: who,
     model,
     action: state === 'retired' ? 'version.retire' : 'version.state',
     from: row.state,
     to: state,
-    detail: { version, reason, ...(clearsPrevious ? { clearedPreviousVersion: true } : {}) },
+    detail: {
+      version,
+      reason,
+      ...(clearsPrevious ? { clearedPreviousVersion: true } : {}),
+      ...(clearsCanary ? { clearedCanaryVersion: true } : {}),
+      ...(clearsShadow ? { clearedShadowVersion: true } : {}),
+    },
   });
   return toVersion(rows[0]!);
 }
