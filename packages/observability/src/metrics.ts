@@ -2,7 +2,7 @@
  * Prometheus metrics with Triton's names where Triton has one (so Triton dashboards work unchanged),
  * and `sibyl_*` names for what Triton lacks. Durations in Triton's counters are cumulative microseconds.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createFastHistogram } from './fast-histogram.js';
 
 /** Why a request failed, Triton's `reason` label values. */
@@ -25,6 +25,12 @@ export interface SibylMetrics {
   inferenceFailed(model: string, version: string, reason: FailureReason): void;
   /** One model execution (a batch counts once). */
   executed(model: string, version: string): void;
+  /** One execution of a dynamic batch of `batchSize` inferences: counted as one execution, and its size observed. */
+  batchExecuted(model: string, version: string, batchSize: number): void;
+  /** A request a dynamic batcher refused because its queue was full. */
+  batcherRejected(model: string, version: string): void;
+  /** A request a dynamic batcher dropped, without running it, because its deadline passed while queued. */
+  batcherExpired(model: string, version: string): void;
   setModelReady(model: string, version: string, ready: boolean): void;
   /** Time spent by a transport on one request, seconds, labelled by protocol (rest, grpc). */
   observeTransport(protocol: 'rest' | 'grpc', seconds: number): void;
@@ -93,6 +99,26 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
     labelNames,
     registers: [registry],
   });
+  // Once per batch, not per request: prom-client's own label handling costs little here.
+  const batchSize = new Histogram({
+    name: 'sibyl_batch_size',
+    help: 'Inferences (batch rows) per execution of a dynamic-batching model',
+    labelNames,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [registry],
+  });
+  const batcherRejected = new Counter({
+    name: 'sibyl_batcher_rejected_total',
+    help: 'Requests refused because the dynamic batcher queue was full (max_queue_size)',
+    labelNames,
+    registers: [registry],
+  });
+  const batcherExpired = new Counter({
+    name: 'sibyl_batcher_expired_total',
+    help: 'Requests dropped from the dynamic batcher queue, without running, because their deadline passed',
+    labelNames,
+    registers: [registry],
+  });
   const transport = createFastHistogram({
     name: 'sibyl_transport_request_duration_seconds',
     help: 'Time from a request reaching a transport to its response being written',
@@ -118,6 +144,16 @@ export function createMetrics(options: MetricsOptions = {}): SibylMetrics {
     },
     executed(model, version) {
       statsOf(model, version).execCount += 1;
+    },
+    batchExecuted(model, version, size) {
+      statsOf(model, version).execCount += 1;
+      batchSize.observe({ model, version }, size);
+    },
+    batcherRejected(model, version) {
+      batcherRejected.inc({ model, version });
+    },
+    batcherExpired(model, version) {
+      batcherExpired.inc({ model, version });
     },
     setModelReady(model, version, isReady) {
       ready.set({ model, version }, isReady ? 1 : 0);

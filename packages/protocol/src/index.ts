@@ -15,3 +15,6 @@ export * from './rest-codec.js';
 export * from './grpc-codec.js';
 export * from './grpc-parameters.js';
 export * from './name-rules.js';
+export * from './rest-client-codec.js';
+export * from './server-errors.js';
+export * from './tensor-copy.js';

@@ -3,6 +3,7 @@ import type {
   InferResponse,
   ModelIndexEntry,
   ModelMetadata,
+  ModelStatistics,
   ServerMetadata,
 } from './messages.js';
 
@@ -14,6 +15,8 @@ export interface InferContext {
   signal?: AbortSignal;
   /** W3C traceparent of the caller. */
   traceparent?: string;
+  /** The caller's `x-sibyl-routing-key`: requests with the same key take the same side of a traffic split. */
+  routingKey?: string;
 }
 
 /**
@@ -35,4 +38,10 @@ export interface InferenceService {
   infer(request: InferRequest, context?: InferContext): Promise<InferResponse>;
   /** Every model the service knows, with its state (Triton's repository index). */
   repositoryIndex(): Promise<ModelIndexEntry[]>;
+  /**
+   * Triton's statistics extension: one entry per model version, of every model (no name), of every
+   * version of a model (no version), or of one version. Rejects NOT_FOUND for an unknown model or
+   * version, as modelMetadata does. Optional: a service without it does not serve the extension.
+   */
+  modelStatistics?(name?: string, version?: string): Promise<ModelStatistics[]>;
 }

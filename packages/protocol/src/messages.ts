@@ -55,3 +55,54 @@ export interface ModelIndexEntry {
   state: 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
   reason: string;
 }
+
+/** A cumulative duration (Triton's StatisticDuration): how many times it occurred, and their total. */
+export interface StatisticDuration {
+  count: number;
+  /** Nanoseconds. A double holds integers exactly up to 2^53 ns, about 104 days of cumulated time. */
+  ns: number;
+}
+
+/** Per-request statistics of a model version (Triton's InferStatistics). */
+export interface InferStatistics {
+  /** Successful requests, and their time from arrival in the data plane to the response. */
+  success: StatisticDuration;
+  /** Failed requests, and their time until they failed. */
+  fail: StatisticDuration;
+  /** Successful requests, and their time waiting for a batch or an execution instance. */
+  queue: StatisticDuration;
+  /** Successful requests, and their time converting input tensors for the backend. */
+  computeInput: StatisticDuration;
+  /** Successful requests, and the execution time of the run each took part in. */
+  computeInfer: StatisticDuration;
+  /** Successful requests, and their time converting output tensors from the backend. */
+  computeOutput: StatisticDuration;
+  /** Response cache hits (no response cache yet: zero). */
+  cacheHit: StatisticDuration;
+  /** Response cache misses (no response cache yet: zero). */
+  cacheMiss: StatisticDuration;
+}
+
+/** Statistics of the executions that ran a given batch size (Triton's InferBatchStatistics). */
+export interface InferBatchStatistics {
+  /** Inferences (batch rows) per execution. */
+  batchSize: number;
+  computeInput: StatisticDuration;
+  computeInfer: StatisticDuration;
+  computeOutput: StatisticDuration;
+}
+
+/** The cumulative statistics of one model version since it loaded (Triton's statistics extension). */
+export interface ModelStatistics {
+  name: string;
+  version: string;
+  /** The end of the last request, successful or not, milliseconds since the epoch; 0 before any. */
+  lastInference: number;
+  /** Successful inferences: a request of batch size n counts n. */
+  inferenceCount: number;
+  /** Successful model executions: a dynamic batch of several requests counts once. */
+  executionCount: number;
+  inferenceStats: InferStatistics;
+  /** One entry per batch size executed, ascending. */
+  batchStats: InferBatchStatistics[];
+}

@@ -1,0 +1,39 @@
+/**
+ * The in-process Backend: the data plane of this process (packages/runtime), called directly. It
+ * forwards every call unchanged and counts what is in flight; errors are the service's own.
+ */
+import type { InferContext, InferenceService, InferRequest, InferResponse } from '@sibyl/protocol';
+import type { Backend } from './backend.js';
+
+export function createInProcessBackend(service: InferenceService): Backend {
+  let inflight = 0;
+  const counted = <T>(run: () => Promise<T>): Promise<T> => {
+    inflight++;
+    let pending: Promise<T>;
+    try {
+      pending = run();
+    } catch (err) {
+      inflight--;
+      return Promise.reject(err);
+    }
+    return pending.finally(() => {
+      inflight--;
+    });
+  };
+  return {
+    target: 'in-process',
+    transport: 'in-process',
+    get inflight() {
+      return inflight;
+    },
+    serverLive: () => counted(() => service.serverLive()),
+    serverReady: () => counted(() => service.serverReady()),
+    serverMetadata: () => counted(() => service.serverMetadata()),
+    modelMetadata: (name: string, version?: string) => counted(() => service.modelMetadata(name, version)),
+    modelReady: (name: string, version?: string) => counted(() => service.modelReady(name, version)),
+    infer: (request: InferRequest, context?: InferContext): Promise<InferResponse> => counted(() => service.infer(request, context)),
+    repositoryIndex: () => counted(() => service.repositoryIndex()),
+    // The service belongs to whoever created it: closing the backend leaves it running.
+    close: async () => {},
+  };
+}
