@@ -5,7 +5,7 @@
  * UNAVAILABLE model version, which a client sees through SIBYL_MODEL_NOT_READY and the repository
  * index. Their category is what Triton answers for the same fault on its explicit load API (400).
  */
-import { defineError } from '@sibyl/protocol';
+import { SibylError, defineError } from '@sibyl/protocol';
 
 function quoteList(items: readonly string[]): string {
   return items.length === 0 ? 'none' : items.map((i) => `'${i}'`).join(', ');
@@ -175,4 +175,40 @@ export const instanceFailed = defineError(
   "A model's worker thread stopped unexpectedly; requests it held fail, and the version turns unavailable once no instance is left.",
   (model: string, version: string, why: string) =>
     `model '${model}' version ${version}: execution instance stopped: ${why}`,
+);
+
+// ---- model cache --------------------------------------------------------------------------------
+
+export const modelLoadTimeout = defineError(
+  'SIBYL_MODEL_LOAD_TIMEOUT',
+  'UNAVAILABLE',
+  "A model's load (with the wait for room in the model cache) did not finish within the load timeout; the requests waiting for it fail, and so do those arriving before it ends.",
+  (model: string, timeoutSecs: number) =>
+    `model '${model}' did not load within ${timeoutSecs} s on this worker (--model-load-timeout-secs); retry later or on another worker`,
+);
+
+// ---- dynamic batching ---------------------------------------------------------------------------
+
+const queueFullMessage = defineError(
+  'SIBYL_QUEUE_FULL',
+  'UNAVAILABLE',
+  "A dynamic-batching model's queue holds max_queue_size requests already; the request is refused at once (with Retry-After).",
+  (model: string, version: string, queued: number) =>
+    `model '${model}' version ${version}: the queue of model '${model}' is full with ${queued} requests (dynamic_batching.default_queue_policy.max_queue_size); retry later`,
+);
+
+/** SIBYL_QUEUE_FULL, carrying how long a client should wait before retrying (REST Retry-After, gRPC trailer). */
+export const queueFull = Object.assign(
+  (model: string, version: string, queued: number, retryAfterSeconds: number): SibylError => {
+    const err = queueFullMessage(model, version, queued);
+    return new SibylError(err.code, err.category, err.message, { retryAfterSeconds });
+  },
+  { code: queueFullMessage.code, category: queueFullMessage.category, description: queueFullMessage.description },
+);
+
+export const requestParameterInvalid = defineError(
+  'SIBYL_REQUEST_PARAMETER_INVALID',
+  'INVALID_ARGUMENT',
+  'A request parameter the dynamic batcher reads (priority, timeout) has a value it cannot use.',
+  (model: string, parameter: string, why: string) => `model '${model}': parameter '${parameter}': ${why}`,
 );

@@ -10,6 +10,15 @@ export {
   type LocalInferenceServiceOptions,
 } from './local-inference-service.js';
 export type { LoadSummary, ModelLoadResult } from './load-summary.js';
+export {
+  createModelCache,
+  type ModelCache,
+  type ModelCacheEntry,
+  type ModelCacheHost,
+  type ModelCacheOptions,
+  type ModelCacheState,
+  type ModelCacheStats,
+} from './model-cache.js';
 export type { ModelLocation, ModelSource, SourceListing, SourceModel, SourceVersion, VersionReport } from './model-source.js';
 export { createDirectorySource } from './directory-source.js';
 export { createRegistrySource, type RegistrySource, type RegistrySourceOptions } from './registry-source.js';

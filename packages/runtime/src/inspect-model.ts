@@ -5,6 +5,7 @@
  * refused with the runtime's own reason rather than registered.
  */
 import { stat } from 'node:fs/promises';
+import { createMetrics } from '@sibyl/observability';
 import type { TensorMetadata } from '@sibyl/protocol';
 import { configInvalid } from './errors.js';
 import { defaultDeclaredConfig, parseModelConfig, PLATFORM, type DeclaredConfig } from './model-config.js';
@@ -61,6 +62,8 @@ export async function inspectModel(path: string, config?: unknown, options: Insp
     location,
     config: { ...parsed, executionMode: 'inline', instanceGroups: [] },
     threadThresholdUs: 0,
+    // Nothing runs here, so nothing is counted.
+    metrics: createMetrics({ processMetrics: false }),
     onInstanceFailure: () => undefined,
   });
   await loaded.pool.close();

@@ -26,6 +26,12 @@ export interface PoolRunOptions {
 export interface PoolRunResult extends RunResult {
   /** From run() to the moment an instance took the request, microseconds. */
   queueUs: number;
+  /**
+   * Set by a dynamic batcher on the result of one request per execution (the first of its batch),
+   * so the execution is counted once: its rows, and the time spent joining the requests' inputs
+   * into the batch's (0 for a request that ran alone), nanoseconds.
+   */
+  execution?: { rows: number; joinNs: number };
 }
 
 export interface InstancePool {

@@ -16,6 +16,8 @@ export interface ModelLoadResult {
   instances?: number;
   maxBatchSize?: number;
   loadMs?: number;
+  /** Size of the model file loaded, bytes. */
+  fileBytes?: number;
 }
 
 export interface LoadSummary {
@@ -46,7 +48,7 @@ export function summarise(entries: readonly ModelEntry[], skipped: SkippedEntry[
         reason: v.reason,
         ...(loaded === undefined
           ? {}
-          : { executionMode: loaded.executionKind, instances: loaded.pool.size, maxBatchSize: loaded.signature.maxBatchSize, loadMs: loaded.loadMs }),
+          : { executionMode: loaded.executionKind, instances: loaded.pool.size, maxBatchSize: loaded.signature.maxBatchSize, loadMs: loaded.loadMs, fileBytes: loaded.fileBytes }),
       });
     }
   }

@@ -21,6 +21,7 @@ import {
   type InferenceService,
   type ModelIndexEntry,
   type ModelMetadata,
+  type ModelStatistics,
   type SibylError,
   type ServerMetadata,
   type Tensor,
@@ -28,11 +29,14 @@ import {
 import { createDirectorySource } from './directory-source.js';
 import { batchMismatch, batchTooLarge, deadlineExceeded, modelNotFound, modelNotReady } from './errors.js';
 import { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';
+import type { PoolRunResult } from './instance-pool.js';
 import { summarise, type LoadSummary } from './load-summary.js';
 import { PLATFORM, type ModelConfig } from './model-config.js';
 import type { ModelSource } from './model-source.js';
 import { createModelSync } from './model-sync.js';
-import { ServedModels } from './served-models.js';
+import type { LoadedVersion } from './model-loader.js';
+import { StatisticsTable } from './model-statistics.js';
+import { ServedModels, type ModelEntry, type VersionEntry } from './served-models.js';
 import { fromWireTensor, toWireTensor } from './tensor-conversion.js';
 
 export interface LocalInferenceServiceOptions {
@@ -79,6 +83,8 @@ export interface LocalInferenceService extends InferenceService {
    * are released. SIBYL_MODEL_NOT_FOUND for a model the service does not know.
    */
   unload(name: string): Promise<void>;
+  /** Triton's statistics of the READY versions of every model, of a model's READY versions, or of one version. */
+  modelStatistics(name?: string, version?: string): Promise<ModelStatistics[]>;
   /** Normalised configuration of a version (the default one when none named), Triton's model_configuration form. */
   modelConfig(name: string, version?: string): Promise<ModelConfig>;
   /** Resolves once the source changes notified so far are applied (new versions may still be loading). */
@@ -144,6 +150,7 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
   let loaded = false;
   let closing: Promise<void> | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
+  const statistics = new StatisticsTable<LoadedVersion>();
   const sync = createModelSync({
     source,
     table: served,
@@ -162,6 +169,7 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
     const label = version.version;
     // Counted until the response is ready: a version being unloaded waits for its in-flight requests.
     entry.inflight++;
+    const stats = statistics.of(version);
     try {
       validateInferRequest(request, metadata);
       const batchSize = batchOf(model, request.inputs, version.signature.maxBatchSize);
@@ -169,17 +177,34 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
       if (deadline !== undefined && Date.now() >= deadline) {
         throw deadlineExceeded(model, label, 'before execution', Date.now() - deadline);
       }
+      const converting = performance.now();
       const feeds = request.inputs.map(toWireTensor);
+      const inputNs = (performance.now() - converting) * 1e6;
       const fetches =
         request.outputs !== undefined && request.outputs.length > 0
           ? request.outputs.map((o) => o.name)
           : version.signature.outputs.map((o) => o.name);
-      const result = await version.pool.run(feeds, fetches, context);
-      metrics.executed(model, label);
+      const batcher = version.batcher;
+      let result: PoolRunResult;
+      if (batcher === undefined) {
+        result = await version.pool.run(feeds, fetches, context);
+        metrics.executed(model, label);
+      } else {
+        // The batcher counts one execution per batch (nv_inference_exec_count, as Triton).
+        result = await batcher.submit(feeds, fetches, batchSize, request.parameters, context);
+      }
+      const computed = performance.now();
       const outputs = result.outputs.map((o) => fromWireTensor(o, version.outputTypes.get(o.name)!));
+      const ended = performance.now();
+      const outputNs = (ended - computed) * 1e6;
+      const inferNs = result.computeUs * 1000;
+      stats.succeeded(batchSize, (ended - arrived) * 1e6, result.queueUs * 1000, inputNs, inferNs, outputNs);
+      // A run of its own, or (dynamic batching) one request per batch reports the batch's execution.
+      if (batcher === undefined) stats.executed(batchSize, inputNs, inferNs, outputNs);
+      else if (result.execution !== undefined) stats.executed(result.execution.rows, result.execution.joinNs, inferNs, 0);
       metrics.inferenceSucceeded(model, label, {
         batchSize,
-        requestUs: Math.round((performance.now() - arrived) * 1000),
+        requestUs: Math.round((ended - arrived) * 1000),
         queueUs: result.queueUs,
         computeUs: result.computeUs,
       });
@@ -189,11 +214,29 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
       return response;
     } catch (err) {
       const error = toSibylError(err);
+      stats.failed((performance.now() - arrived) * 1e6);
       metrics.inferenceFailed(model, label, failureReason(error));
       throw error;
     } finally {
       if (--entry.inflight === 0 && entry.onIdle !== undefined) entry.onIdle();
     }
+  }
+
+  const versionStatistics = (name: string, v: VersionEntry): ModelStatistics => statistics.report(v.loaded, name, String(v.version));
+  const readyStatistics = (entry: ModelEntry): ModelStatistics[] =>
+    entry.versions.filter((v) => v.state === 'READY').map((v) => versionStatistics(entry.name, v));
+
+  /** Triton's statistics extension: no name, every model; no version, its READY versions; else that version, whatever its state. */
+  async function modelStatistics(name?: string, version?: string): Promise<ModelStatistics[]> {
+    if (name === undefined || name === '') {
+      const entries = served.all().filter((e) => !e.unloaded && e.failure === undefined);
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return entries.flatMap(readyStatistics);
+    }
+    // The same NOT_FOUND (and, for a model that does not serve, NOT_READY) answers as metadata.
+    if (version !== undefined && version !== '') return [versionStatistics(name, served.version(name, version).version)];
+    const { entry } = served.version(name, undefined);
+    return readyStatistics(entry);
   }
 
   function start(): Promise<LoadSummary> {
@@ -258,6 +301,7 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
     async repositoryIndex(): Promise<ModelIndexEntry[]> {
       return served.index();
     },
+    modelStatistics,
     async modelConfig(name, version) {
       return structuredClone(served.ready(name, version).loaded.config);
     },

@@ -67,6 +67,23 @@ describe('parseModelConfig: every rule names the field and says why', () => {
     ['a zero inter_op_thread_count', { parameters: { inter_op_thread_count: { string_value: '0' } } }, 'parameters.inter_op_thread_count.string_value', 'must be a positive integer'],
     ['a default_model_filename with a path', { default_model_filename: '../x.onnx' }, 'default_model_filename', 'must be a file name inside the version directory'],
     ['an empty default_model_filename', { default_model_filename: '' }, 'default_model_filename', 'must be a file name'],
+    ['dynamic_batching that is not an object', { dynamic_batching: true }, 'dynamic_batching', 'must be an object, got boolean true'],
+    ['dynamic_batching without a batch dimension', { max_batch_size: 0, dynamic_batching: {} }, 'dynamic_batching', 'needs max_batch_size > 0'],
+    ['an unknown dynamic_batching field', { dynamic_batching: { max_queue_delay: 5 } }, 'dynamic_batching.max_queue_delay', 'unknown field'],
+    ['a camelCase dynamic_batching field', { dynamic_batching: { preferredBatchSize: [2] } }, 'dynamic_batching.preferredBatchSize', "Triton spells it 'preferred_batch_size'"],
+    ['a preferred_batch_size of 0', { dynamic_batching: { preferred_batch_size: [0] } }, 'dynamic_batching.preferred_batch_size[0]', 'must be a positive integer, got number 0'],
+    ['a preferred_batch_size above max_batch_size', { max_batch_size: 4, dynamic_batching: { preferred_batch_size: [2, 8] } }, 'dynamic_batching.preferred_batch_size[1]', '8 exceeds max_batch_size 4'],
+    ['a preferred_batch_size listed twice', { dynamic_batching: { preferred_batch_size: [2, 2] } }, 'dynamic_batching.preferred_batch_size', '2 is listed twice'],
+    ['a negative max_queue_delay_microseconds', { dynamic_batching: { max_queue_delay_microseconds: -1 } }, 'dynamic_batching.max_queue_delay_microseconds', 'must be a non-negative integer (microseconds), got number -1'],
+    ['a preserve_ordering that is not a boolean', { dynamic_batching: { preserve_ordering: 'yes' } }, 'dynamic_batching.preserve_ordering', 'must be true or false'],
+    ['a default_priority_level without priority_levels', { dynamic_batching: { default_priority_level: 1 } }, 'dynamic_batching.default_priority_level', 'priority_levels is 0'],
+    ['a default_priority_level above priority_levels', { dynamic_batching: { priority_levels: 2, default_priority_level: 3 } }, 'dynamic_batching.default_priority_level', 'must be between 1 and priority_levels (2), got 3'],
+    ['a default_priority_level of 0 with priority_levels', { dynamic_batching: { priority_levels: 2, default_priority_level: 0 } }, 'dynamic_batching.default_priority_level', 'got 0'],
+    ['an unknown timeout_action', { dynamic_batching: { default_queue_policy: { timeout_action: 'DROP' } } }, 'dynamic_batching.default_queue_policy.timeout_action', 'must be "REJECT" or "DELAY", got "DROP"'],
+    ['a negative max_queue_size', { dynamic_batching: { default_queue_policy: { max_queue_size: -2 } } }, 'dynamic_batching.default_queue_policy.max_queue_size', 'must be a non-negative integer (0: unbounded)'],
+    ['a fractional default_timeout_microseconds', { dynamic_batching: { default_queue_policy: { default_timeout_microseconds: 1.5 } } }, 'dynamic_batching.default_queue_policy.default_timeout_microseconds', 'must be a non-negative integer'],
+    ['an allow_timeout_override that is not a boolean', { dynamic_batching: { default_queue_policy: { allow_timeout_override: 1 } } }, 'dynamic_batching.default_queue_policy.allow_timeout_override', 'must be true or false'],
+    ['an unknown queue policy field', { dynamic_batching: { default_queue_policy: { max_size: 1 } } }, 'dynamic_batching.default_queue_policy.max_size', 'unknown field'],
   ])('rejects %s', (_what, config, field, why) => {
     const message = reject(config);
     expect(message).toContain(`model 'm': ${FILE}: `);
@@ -115,9 +132,46 @@ describe('parseModelConfig: every rule names the field and says why', () => {
     expect(parsed.defaultModelFilename).toBe('model.onnx');
   });
 
+  it('reads dynamic_batching: Triton defaults for what it leaves out', () => {
+    expect(parseModelConfig('m', FILE, {}).dynamicBatching).toBeUndefined();
+    expect(parseModelConfig('m', FILE, { dynamic_batching: {} }).dynamicBatching).toEqual({
+      preferred_batch_size: [],
+      max_queue_delay_microseconds: 0,
+      preserve_ordering: false,
+      priority_levels: 0,
+      default_priority_level: 0,
+      default_queue_policy: { timeout_action: 'REJECT', default_timeout_microseconds: 0, allow_timeout_override: false, max_queue_size: 0 },
+    });
+    const parsed = parseModelConfig('m', FILE, {
+      max_batch_size: 16,
+      dynamic_batching: {
+        preferred_batch_size: [8, '4'],
+        max_queue_delay_microseconds: '100',
+        preserve_ordering: true,
+        priority_levels: 3,
+        default_priority_level: 2,
+        default_queue_policy: { timeout_action: 'DELAY', default_timeout_microseconds: 5000, allow_timeout_override: true, max_queue_size: 32 },
+        priority_queue_policy: { '1': { max_queue_size: 4 } },
+      },
+    });
+    expect(parsed.dynamicBatching).toEqual({
+      preferred_batch_size: [4, 8],
+      max_queue_delay_microseconds: 100,
+      preserve_ordering: true,
+      priority_levels: 3,
+      default_priority_level: 2,
+      default_queue_policy: { timeout_action: 'DELAY', default_timeout_microseconds: 5000, allow_timeout_override: true, max_queue_size: 32 },
+    });
+    expect(parsed.warnings).toEqual([
+      { field: 'dynamic_batching.priority_queue_policy', message: "field 'dynamic_batching.priority_queue_policy' is not implemented by this runtime yet and is ignored" },
+    ]);
+    // Without default_priority_level, requests without a priority take the lowest one.
+    expect(parseModelConfig('m', FILE, { dynamic_batching: { priority_levels: 3 } }).dynamicBatching?.default_priority_level).toBe(3);
+  });
+
   it('accepts Triton fields it does not implement, with one warning each, and none for defaults', () => {
     const parsed = parseModelConfig('m', FILE, {
-      dynamic_batching: {},
+      sequence_batching: {},
       model_warmup: [{ name: 'w' }],
       optimization: { graph: { level: 1 } },
       metric_tags: [],
@@ -128,7 +182,6 @@ describe('parseModelConfig: every rule names the field and says why', () => {
     });
     const byField = new Map(parsed.warnings.map((w) => [w.field, w.message]));
     expect([...byField.keys()].sort()).toEqual([
-      'dynamic_batching',
       'input[0].format',
       'input[0].optional',
       'instance_group[0].rate_limiter',
@@ -136,8 +189,9 @@ describe('parseModelConfig: every rule names the field and says why', () => {
       'optimization',
       'output[0].label_filename',
       'parameters.custom',
+      'sequence_batching',
     ]);
-    expect(byField.get('dynamic_batching')).toBe("field 'dynamic_batching' is not implemented by this runtime yet and is ignored");
+    expect(byField.get('sequence_batching')).toBe("field 'sequence_batching' is not implemented by this runtime yet and is ignored");
     expect(byField.get('input[0].optional')).toContain("requests must still carry input 'x'");
     expect(parsed.inputs[0]!.optional).toBe(true);
   });

@@ -46,6 +46,33 @@ export interface InstanceGroup {
   count: number;
 }
 
+/** Triton's ModelQueuePolicy: what the dynamic batcher does with a queue that grows or a request that waits too long. */
+export interface QueuePolicy {
+  /** REJECT: a request whose timeout passes while queued fails with DEADLINE_EXCEEDED; DELAY: it waits behind the others. */
+  timeout_action: 'REJECT' | 'DELAY';
+  /** Timeout of a queued request, microseconds; 0: none. */
+  default_timeout_microseconds: number;
+  /** A request's `timeout` parameter (microseconds) replaces default_timeout_microseconds. */
+  allow_timeout_override: boolean;
+  /** Requests a priority level's queue holds; 0: unbounded. */
+  max_queue_size: number;
+}
+
+/** Triton's ModelDynamicBatching, normalised (every field set). */
+export interface DynamicBatchingConfig {
+  /** Batch sizes the batcher forms as soon as it can; empty: max_batch_size. */
+  preferred_batch_size: number[];
+  /** How long the oldest request may wait for a fuller batch, microseconds; 0: a batch forms at once. */
+  max_queue_delay_microseconds: number;
+  /** Responses complete in the order the requests arrived. */
+  preserve_ordering: boolean;
+  /** 0: one level. Otherwise levels 1 (highest) to priority_levels. */
+  priority_levels: number;
+  /** The level of a request without `priority` (or with 0); 0 when priority_levels is 0. */
+  default_priority_level: number;
+  default_queue_policy: QueuePolicy;
+}
+
 /** Where a model version runs: see execution-mode.ts. */
 export type ExecutionModeSetting = 'inline' | 'thread' | 'auto';
 
@@ -64,6 +91,8 @@ export interface ModelConfig {
   instance_group: InstanceGroup[];
   default_model_filename: string;
   parameters: Record<string, { string_value: string }>;
+  /** Present when the model batches requests together (dynamic-batcher.ts). */
+  dynamic_batching?: DynamicBatchingConfig;
 }
 
 /** What a config.json declares, before auto-complete. */
@@ -81,6 +110,8 @@ export interface DeclaredConfig {
   parameters: Record<string, { string_value: string }>;
   executionMode: ExecutionModeSetting;
   threads: SessionThreads;
+  /** Undefined: requests run one by one, as they come. */
+  dynamicBatching: DynamicBatchingConfig | undefined;
   warnings: ConfigWarning[];
 }
 
@@ -95,13 +126,13 @@ const TOP_FIELDS = [
   'instance_group',
   'default_model_filename',
   'parameters',
+  'dynamic_batching',
 ];
 const TOP_IGNORED = [
   'runtime',
   'batch_input',
   'batch_output',
   'optimization',
-  'dynamic_batching',
   'sequence_batching',
   'ensemble_scheduling',
   'cc_model_filenames',
@@ -117,10 +148,23 @@ const INPUT_FIELDS = ['name', 'data_type', 'dims', 'optional'];
 const INPUT_IGNORED = ['format', 'reshape', 'is_shape_tensor', 'allow_ragged_batch', 'is_non_linear_format_io'];
 const OUTPUT_FIELDS = ['name', 'data_type', 'dims'];
 const OUTPUT_IGNORED = ['label_filename', 'reshape', 'is_shape_tensor', 'is_non_linear_format_io'];
+const BATCHING_FIELDS = [
+  'preferred_batch_size',
+  'max_queue_delay_microseconds',
+  'preserve_ordering',
+  'priority_levels',
+  'default_priority_level',
+  'default_queue_policy',
+];
+const BATCHING_IGNORED = ['priority_queue_policy', 'default_queue_policy_per_priority'];
+const QUEUE_POLICY_FIELDS = ['timeout_action', 'default_timeout_microseconds', 'allow_timeout_override', 'max_queue_size'];
 const GROUP_FIELDS = ['name', 'kind', 'count'];
 const GROUP_IGNORED = ['gpus', 'secondary_devices', 'profile', 'passive', 'host_policy', 'rate_limiter'];
-/** Config parameters this runtime reads; others are accepted with a warning. */
-const KNOWN_PARAMETERS = ['execution_mode', 'intra_op_thread_count', 'inter_op_thread_count'];
+/**
+ * Config parameters Sibyl reads; others are accepted with a warning. `placement_replicas` (how many
+ * instances of a pool hold the version warm) is read by the router, not by this runtime.
+ */
+const KNOWN_PARAMETERS = ['execution_mode', 'intra_op_thread_count', 'inter_op_thread_count', 'placement_replicas'];
 
 function tensors(ctx: ConfigContext, field: 'input' | 'output', value: unknown): TensorConfig[] {
   const list = arrayAt(ctx, field, value);
@@ -207,6 +251,73 @@ function instanceGroups(ctx: ConfigContext, model: string, value: unknown): Inst
   });
 }
 
+function queuePolicy(ctx: ConfigContext, path: string, value: unknown): QueuePolicy {
+  const obj = objectAt(ctx, path, value);
+  checkFields(ctx, path, obj, QUEUE_POLICY_FIELDS);
+  let action: QueuePolicy['timeout_action'] = 'REJECT';
+  if (obj['timeout_action'] !== undefined) {
+    const text = stringAt(ctx, `${path}.timeout_action`, obj['timeout_action']);
+    if (text !== 'REJECT' && text !== 'DELAY') fail(ctx, `${path}.timeout_action`, `must be "REJECT" or "DELAY", got ${JSON.stringify(text)}`);
+    action = text;
+  }
+  const micros = (key: string, what: string) =>
+    obj[key] === undefined ? 0 : integerAt(ctx, `${path}.${key}`, obj[key], 0, what);
+  return {
+    timeout_action: action,
+    default_timeout_microseconds: micros('default_timeout_microseconds', 'a non-negative integer (microseconds; 0: no timeout)'),
+    allow_timeout_override: obj['allow_timeout_override'] === undefined ? false : booleanAt(ctx, `${path}.allow_timeout_override`, obj['allow_timeout_override']),
+    max_queue_size: micros('max_queue_size', 'a non-negative integer (0: unbounded)'),
+  };
+}
+
+function dynamicBatching(ctx: ConfigContext, maxBatchSize: number | undefined, value: unknown): DynamicBatchingConfig {
+  const path = 'dynamic_batching';
+  const obj = objectAt(ctx, path, value);
+  checkFields(ctx, path, obj, BATCHING_FIELDS, BATCHING_IGNORED);
+  if (maxBatchSize === 0) fail(ctx, path, 'needs max_batch_size > 0: a model whose requests have no batch dimension cannot batch them');
+  const preferred =
+    obj['preferred_batch_size'] === undefined
+      ? []
+      : arrayAt(ctx, `${path}.preferred_batch_size`, obj['preferred_batch_size']).map((v, i) => {
+          const field = `${path}.preferred_batch_size[${i}]`;
+          const size = integerAt(ctx, field, v, 1, 'a positive integer');
+          if (maxBatchSize !== undefined && size > maxBatchSize) fail(ctx, field, `${size} exceeds max_batch_size ${maxBatchSize}`);
+          return size;
+        });
+  const dup = preferred.find((v, i) => preferred.indexOf(v) !== i);
+  if (dup !== undefined) fail(ctx, `${path}.preferred_batch_size`, `${dup} is listed twice`);
+  const delay =
+    obj['max_queue_delay_microseconds'] === undefined
+      ? 0
+      : integerAt(ctx, `${path}.max_queue_delay_microseconds`, obj['max_queue_delay_microseconds'], 0, 'a non-negative integer (microseconds)');
+  const levels =
+    obj['priority_levels'] === undefined ? 0 : integerAt(ctx, `${path}.priority_levels`, obj['priority_levels'], 0, 'a non-negative integer');
+  let defaultLevel =
+    obj['default_priority_level'] === undefined
+      ? 0
+      : integerAt(ctx, `${path}.default_priority_level`, obj['default_priority_level'], 0, 'a non-negative integer');
+  if (levels === 0 && defaultLevel !== 0) {
+    fail(ctx, `${path}.default_priority_level`, `is ${defaultLevel} but priority_levels is 0 (one level); set priority_levels, or leave this out`);
+  }
+  if (levels > 0) {
+    // Triton requires it in [1, priority_levels]; left out, the lowest priority is the sensible default.
+    if (obj['default_priority_level'] === undefined) defaultLevel = levels;
+    else if (defaultLevel < 1 || defaultLevel > levels) fail(ctx, `${path}.default_priority_level`, `must be between 1 and priority_levels (${levels}), got ${defaultLevel}`);
+  }
+  const policy: QueuePolicy =
+    obj['default_queue_policy'] === undefined
+      ? { timeout_action: 'REJECT', default_timeout_microseconds: 0, allow_timeout_override: false, max_queue_size: 0 }
+      : queuePolicy(ctx, `${path}.default_queue_policy`, obj['default_queue_policy']);
+  return {
+    preferred_batch_size: [...preferred].sort((a, b) => a - b),
+    max_queue_delay_microseconds: delay,
+    preserve_ordering: obj['preserve_ordering'] === undefined ? false : booleanAt(ctx, `${path}.preserve_ordering`, obj['preserve_ordering']),
+    priority_levels: levels,
+    default_priority_level: defaultLevel,
+    default_queue_policy: policy,
+  };
+}
+
 function positiveParameter(ctx: ConfigContext, key: string, value: string): number {
   if (!/^[1-9][0-9]{0,3}$/.test(value)) fail(ctx, `parameters.${key}.string_value`, `must be a positive integer, got ${JSON.stringify(value)}`);
   return Number(value);
@@ -237,6 +348,8 @@ function parameters(ctx: ConfigContext, value: unknown) {
       threads.intraOpThreadCount = positiveParameter(ctx, key, text);
     } else if (key === 'inter_op_thread_count') {
       threads.interOpThreadCount = positiveParameter(ctx, key, text);
+    } else if (key === 'placement_replicas') {
+      positiveParameter(ctx, key, text);
     } else if (!KNOWN_PARAMETERS.includes(key)) {
       ctx.warnings.push({ field: path, message: `parameter '${key}' is not used by this runtime (it reads ${KNOWN_PARAMETERS.join(', ')})` });
     }
@@ -282,6 +395,7 @@ export function parseModelConfig(model: string, file: string, raw: unknown): Dec
     instanceGroups: obj['instance_group'] === undefined ? [] : instanceGroups(ctx, model, obj['instance_group']),
     defaultModelFilename,
     ...params,
+    dynamicBatching: obj['dynamic_batching'] === undefined ? undefined : dynamicBatching(ctx, maxBatchSize, obj['dynamic_batching']),
     warnings: ctx.warnings,
   };
 }
@@ -298,6 +412,7 @@ export function defaultDeclaredConfig(): DeclaredConfig {
     parameters: {},
     executionMode: 'auto',
     threads: {},
+    dynamicBatching: undefined,
     warnings: [],
   };
 }

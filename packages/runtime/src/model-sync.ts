@@ -187,6 +187,7 @@ export function createModelSync(options: ModelSyncOptions): ModelSync {
         config: from.config,
         threadThresholdUs: options.threadThresholdUs,
         logger,
+        metrics,
         onInstanceFailure(reason, remaining) {
           if (remaining > 0) {
             logger.error({ ...fields, reason, remaining }, `model '${model}' version ${version}: an execution instance stopped (${reason}); ${remaining} still serving`);

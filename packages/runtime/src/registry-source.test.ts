@@ -438,6 +438,28 @@ describeEachBackend('registry source: model control', (backend) => {
     expect(err.message).toContain('onnxruntime cannot load');
   }, 60_000);
 
+  it('keeps the canary and shadow versions loaded, whatever the version_policy; clearing them unloads them', async () => {
+    const latestOnly = { ...INLINE, version_policy: { latest: { num_versions: 1 } } };
+    f = await setUp(backend, [model('c', { '1': addK('c', 1) }, latestOnly)]);
+    for (const v of [2, 3, 4]) await f.upload('c', addK('c', v), latestOnly);
+    const fx = f;
+    await waitFor('version 4 loaded', async () => (await fx.run('c', '4').catch(() => ({ version: '' }))).version === '4');
+    expect(await f.run('c')).toEqual({ version: '1', added: 1 });
+    const notServed = async (v: string) => (await rejection(fx.run('c', v)).catch(() => ({ code: '' }))).code === 'SIBYL_MODEL_VERSION_NOT_FOUND';
+    expect(await notServed('2')).toBe(true);
+    expect(await notServed('3')).toBe(true);
+
+    await f.t.registry.setTraffic('c', { canaryVersion: 2, canaryWeight: 0.1, shadowVersion: 3 }, 'alice');
+    const answers = async (v: string) => (await fx.run('c', v).catch(() => ({ version: '' }))).version === v;
+    await waitFor('canary and shadow loaded', async () => (await answers('2')) && (await answers('3')));
+    expect(await f.run('c', '2')).toEqual({ version: '2', added: 2 });
+    expect(await f.run('c', '3')).toEqual({ version: '3', added: 3 });
+
+    await f.t.registry.setTraffic('c', { canaryVersion: null, shadowVersion: null }, 'alice');
+    await waitFor('canary and shadow unloaded', async () => (await notServed('2')) && (await notServed('3')));
+    expect(await f.run('c')).toEqual({ version: '1', added: 1 });
+  }, 60_000);
+
   it('poll: a new version directory is imported and served; after someone else deploys, the import leaves the live version alone', async () => {
     f = await setUp(backend, [model('p', { '1': addK('p', 1) })], { pollSecs: 0.2 });
     expect(await f.run('p')).toEqual({ version: '1', added: 1 });

@@ -13,7 +13,7 @@
  * - States written back: loading (unless the version is already recorded ready: the state says
  *   how the last load went), ready, failed with the reason.
  */
-import type { ArtifactStore } from '@sibyl/artifacts';
+import { fetchArtifact, type ArtifactStore } from '@sibyl/artifacts';
 import type { Logger } from '@sibyl/observability';
 import { isSibylError } from '@sibyl/protocol';
 import type { Model, ModelVersion, Registry, VersionState } from '@sibyl/registry';
@@ -36,6 +36,13 @@ export interface RegistrySourceOptions {
   importActor?: string;
   /** Audit actor of the state reports. Default 'serving'. */
   reportActor?: string;
+  /**
+   * Base URL of an artifact file server (the management API, e.g. `http://management:8003`): a
+   * version whose artifact is not in `artifacts` is first downloaded from there and verified
+   * against its sha256 (a worker on another host). A failed download is the version's failure
+   * reason, and is tried again on the next read. Default: none, the store must hold every artifact.
+   */
+  fetchArtifactsFrom?: string;
 }
 
 export interface RegistrySource extends Required<ModelSource> {
@@ -84,6 +91,13 @@ export function createRegistrySource(options: RegistrySourceOptions): RegistrySo
   async function locationOf(v: ModelVersion): Promise<ModelLocation | string> {
     let found = locations.get(v.sha256);
     if (found !== undefined) return found;
+    if (options.fetchArtifactsFrom !== undefined) {
+      try {
+        await fetchArtifact(options.fetchArtifactsFrom, v.sha256, artifacts, { filename: v.filename });
+      } catch (err) {
+        return `its artifact ${v.sha256} could not be fetched from ${options.fetchArtifactsFrom}: ${reasonOf(err)}`;
+      }
+    }
     if (v.format === 'onnx-file') {
       found = { file: artifacts.pathOf(v.sha256) };
     } else {
@@ -116,7 +130,10 @@ export function createRegistrySource(options: RegistrySourceOptions): RegistrySo
     const policyConfig = newest === undefined ? defaultDeclaredConfig() : configOf(newest).config;
     const { served } = selectVersions(policyConfig.versionPolicy, active.map((v) => v.version));
     const keep = new Set(served);
-    for (const pointer of [model.liveVersion, model.previousVersion]) if (pointer !== null) keep.add(pointer);
+    // Live and previous (a rollback is instant), canary and shadow (they take live traffic): always loaded.
+    for (const pointer of [model.liveVersion, model.previousVersion, model.canaryVersion, model.shadowVersion]) {
+      if (pointer !== null) keep.add(pointer);
+    }
 
     const notServed = new Map<number, string>();
     const out: SourceVersion[] = [];

@@ -52,6 +52,7 @@ describe('model repository: loading, metadata, failures', () => {
           output: [{ name: 'x_out', data_type: 'TYPE_FP32', dims: ['3'] }],
           parameters: INLINE,
           dynamic_batching: { max_queue_delay_microseconds: 100 },
+          model_warmup: [{ name: 'w' }],
         },
       },
       {
@@ -149,6 +150,14 @@ describe('model repository: loading, metadata, failures', () => {
       instance_group: [{ name: 'configured_0', kind: 'KIND_CPU', count: 1 }],
       default_model_filename: 'model.onnx',
       parameters: { execution_mode: { string_value: 'inline' } },
+      dynamic_batching: {
+        preferred_batch_size: [],
+        max_queue_delay_microseconds: 100,
+        preserve_ordering: false,
+        priority_levels: 0,
+        default_priority_level: 0,
+        default_queue_policy: { timeout_action: 'REJECT', default_timeout_microseconds: 0, allow_timeout_override: false, max_queue_size: 0 },
+      },
     });
     expect((await h.service.modelMetadata('narrowed')).inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 5] }]);
     expect((await h.service.modelConfig('fullrank')).max_batch_size).toBe(0);
@@ -245,7 +254,7 @@ describe('model repository: loading, metadata, failures', () => {
 
   it('logs a warning for each Triton field it accepts but ignores', () => {
     expect(h.logs).toContainEqual(
-      expect.objectContaining({ level: 'warn', model: 'configured', field: 'dynamic_batching' }),
+      expect.objectContaining({ level: 'warn', model: 'configured', field: 'model_warmup' }),
     );
   });
 

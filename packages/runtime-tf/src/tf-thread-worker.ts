@@ -1,0 +1,74 @@
+/**
+ * Entry of a TF.js model thread: one worker_threads Worker holding one TensorFlow.js instance with
+ * one model.
+ *
+ * Contract with tf-thread-instance.ts: workerData is a TfWorkerInit; the thread answers `ready` (the
+ * model's TfModelInfo and the backend it runs on) or `load-failed`, then for each `runs` message one
+ * `answers` message, in order; on `close` it disposes the model and lets the thread end. Output buffers are
+ * transferred, never cloned.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadTfModel, startTf, type TfModel } from './tf-model.js';
+import type { FromTfWorker, TfRunAnswer, TfWireTensor, TfWorkerInit, ToTfWorker } from './tf-wire.js';
+
+const port = parentPort;
+if (port === null) throw new Error('tf-thread-worker.ts runs only as a worker thread');
+
+const init = workerData as TfWorkerInit;
+
+function transferList(outputs: readonly TfWireTensor[]): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const { data } of outputs) {
+    if (Array.isArray(data)) continue;
+    const buffer = data.buffer as ArrayBuffer;
+    if (!buffers.includes(buffer)) buffers.push(buffer);
+  }
+  return buffers;
+}
+
+function send(message: FromTfWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function serve(model: TfModel): void {
+  // Runs one at a time: a run's readback awaits, and overlapping runs would only contend for the thread.
+  let queue: Promise<void> = Promise.resolve();
+  port!.on('message', (message: ToTfWorker) => {
+    if (message.type === 'close') {
+      void queue.finally(() => {
+        model.dispose();
+        port!.close();
+      });
+      return;
+    }
+    const runs = message.runs;
+    queue = queue.then(async () => {
+      const answers: TfRunAnswer[] = [];
+      const transfer: ArrayBuffer[] = [];
+      for (const run of runs) {
+        try {
+          const result = await model.run(run.feeds, run.fetches);
+          transfer.push(...transferList(result.outputs));
+          answers.push({ id: run.id, ok: true, result });
+        } catch (err) {
+          answers.push({ id: run.id, ok: false, message: errorMessage(err) });
+        }
+      }
+      send({ type: 'answers', answers }, transfer);
+    });
+  });
+}
+
+try {
+  const { tf, backend } = await startTf(init.backend);
+  const model = await loadTfModel(tf, init.dir);
+  send({ type: 'ready', info: model.info, backend });
+  serve(model);
+} catch (err) {
+  send({ type: 'load-failed', message: errorMessage(err) });
+  port.close();
+}
