@@ -31,7 +31,7 @@ export interface RequestOptions {
 
 export interface ApiClient {
   readonly baseUrl: string;
-  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options?: RequestOptions): Promise<ApiResponse>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, options?: RequestOptions): Promise<ApiResponse>;
 }
 
 export interface ApiClientOptions {
@@ -40,7 +40,7 @@ export interface ApiClientOptions {
   readonly baseUrl: string;
   /** How the user picks another URL, for the "cannot reach" message: "--url or SIBYL_URL". */
   readonly hint: string;
-  /** Sent as x-sibyl-actor on POST, PATCH and DELETE, for the audit log; absent for APIs that keep none. */
+  /** Sent as x-sibyl-actor on POST, PUT, PATCH and DELETE, for the audit log; absent for APIs that keep none. */
   readonly actor?: string;
 }
 

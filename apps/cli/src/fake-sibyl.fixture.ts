@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AuditEvent, Model, Version } from './wire-types.js';
+import type { AuditEvent, Model, Pool, Route, Traffic, Version } from './wire-types.js';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -98,6 +98,30 @@ export async function startFakeSibyl(): Promise<FakeSibyl> {
     return found;
   };
   const release = (m: Model) => ({ model: m.name, live_version: m.live_version, previous_version: m.previous_version });
+  // Routing, with the defaults a fresh server has.
+  const pools = new Map<string, Pool>([
+    ['onnx', { name: 'onnx', kind: 'sibyl-onnx', endpoints: [], discovery: true, description: 'ONNX workers (onnxruntime-node)', created_at: NOW, updated_at: NOW }],
+    ['tf', { name: 'tf', kind: 'sibyl-tf', endpoints: [], discovery: true, description: 'TensorFlow.js workers', created_at: NOW, updated_at: NOW }],
+  ]);
+  const routes: Route[] = [
+    { id: 1, priority: 1000, match: { platform: 'onnxruntime_onnx' }, pool: 'onnx', description: 'Default: ONNX models', created_at: NOW, updated_at: NOW },
+    { id: 2, priority: 1010, match: { platform: 'tensorflowjs_*' }, pool: 'tf', description: 'Default: TensorFlow.js models', created_at: NOW, updated_at: NOW },
+  ];
+  const traffic = new Map<string, Pick<Traffic, 'canary_version' | 'canary_weight' | 'shadow_version'>>();
+  const pool = (name: string) => {
+    const p = pools.get(name);
+    if (p === undefined) throw new HttpError(404, `pool '${name}' does not exist`);
+    return p;
+  };
+  const rule = (id: string) => {
+    const r = routes.find((x) => x.id === Number(id));
+    if (r === undefined) throw new HttpError(404, `routing rule ${id} does not exist`);
+    return r;
+  };
+  const sorted = () => [...routes].sort((a, b) => a.priority - b.priority || a.id - b.id);
+  const glob = (pattern: string, text: string) =>
+    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(text);
+  const trafficOf = (m: Model): Traffic => ({ model: m.name, live_version: m.live_version, canary_version: null, canary_weight: 0, shadow_version: null, ...traffic.get(m.name) });
 
   async function management(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
@@ -145,6 +169,20 @@ export async function startFakeSibyl(): Promise<FakeSibyl> {
     const text = await readText(req);
     requests.push({ method: req.method!, url: req.url!, headers: req.headers, body: text });
     const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
+    if (req.method === 'GET' && parts.length === 4 && parts[1] === 'routes' && name === 'explain') {
+      const m = model(parts[3]!);
+      const number = url.searchParams.has('version') ? Number(url.searchParams.get('version')) : m.live_version;
+      if (number === null) throw new HttpError(409, `model '${m.name}' has no live version; name the version to explain with ?version=N`);
+      const platform = version(m.name, String(number)).signature?.platform ?? '';
+      const rules = sorted().map((r) => {
+        const pattern = r.match?.platform;
+        if (pattern === undefined) return { route: r, matched: true, reasons: ['empty match: matches every version'] };
+        const matched = glob(pattern, platform);
+        return { route: r, matched, reasons: [`platform '${platform}' ${matched ? 'matches' : 'does not match'} '${pattern}'`] };
+      });
+      const winner = rules.find((r) => r.matched)?.route ?? null;
+      return send(res, 200, { model: m.name, version: number, facts: { name: m.name, version: number, platform }, route: winner, pool: winner?.pool ?? null, rules });
+    }
     switch (route) {
       case 'GET /v1/status':
         return send(res, 200, { name: 'sibyl', version: '0.1.0', ready: true, models: models.size, versions_ready: [...versions.values()].flat().filter((x) => x.state === 'ready').length });
@@ -203,6 +241,66 @@ export async function startFakeSibyl(): Promise<FakeSibyl> {
         audit(req, name, 'rollback', m.live_version, m.previous_version);
         [m.live_version, m.previous_version] = [m.previous_version, m.live_version];
         return send(res, 200, release(m));
+      }
+      case 'GET /v1/pools':
+        return send(res, 200, { pools: [...pools.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) });
+      case 'POST /v1/pools': {
+        const name = String(body['name']);
+        if (pools.has(name)) throw new HttpError(409, `pool '${name}' already exists`);
+        const created: Pool = { name, kind: String(body['kind']), endpoints: (body['endpoints'] as string[]) ?? [], discovery: body['discovery'] === true, description: (body['description'] as string) ?? '', created_at: NOW, updated_at: NOW };
+        pools.set(name, created);
+        return send(res, 201, created);
+      }
+      case 'GET /v1/pools/:':
+        return send(res, 200, pool(name));
+      case 'PATCH /v1/pools/:': {
+        const p = pool(name);
+        if (body['endpoints'] !== undefined) [p.endpoints, p.discovery] = [body['endpoints'] as string[], false];
+        if (body['discovery'] === true) [p.endpoints, p.discovery] = [[], true];
+        if (body['description'] !== undefined) p.description = body['description'] as string;
+        return send(res, 200, p);
+      }
+      case 'DELETE /v1/pools/:': {
+        pool(name);
+        const users = routes.filter((r) => r.pool === name).map((r) => r.id);
+        if (users.length > 0) throw new HttpError(409, `pool '${name}' is named by routing rules ${users.join(', ')}; change or delete them first`);
+        pools.delete(name);
+        return send(res, 204);
+      }
+      case 'GET /v1/routes':
+        return send(res, 200, { routes: sorted() });
+      case 'POST /v1/routes': {
+        pool(String(body['pool']));
+        const created: Route = { id: Math.max(0, ...routes.map((r) => r.id)) + 1, priority: body['priority'] as number, pool: String(body['pool']), match: (body['match'] as Route['match']) ?? {}, description: (body['description'] as string) ?? '', created_at: NOW, updated_at: NOW };
+        routes.push(created);
+        return send(res, 201, created);
+      }
+      case 'GET /v1/routes/:':
+        return send(res, 200, rule(name));
+      case 'PATCH /v1/routes/:': {
+        const r = rule(name);
+        if (body['pool'] !== undefined) r.pool = pool(String(body['pool'])).name;
+        for (const field of ['priority', 'match', 'description'] as const) if (body[field] !== undefined) (r as unknown as Record<string, unknown>)[field] = body[field];
+        return send(res, 200, r);
+      }
+      case 'DELETE /v1/routes/:':
+        routes.splice(routes.indexOf(rule(name)), 1);
+        return send(res, 204);
+      case 'GET /v1/models/:/traffic':
+        return send(res, 200, trafficOf(model(name)));
+      case 'PUT /v1/models/:/traffic': {
+        const m = model(name);
+        const next = { ...trafficOf(m) };
+        if (body['canary_version'] !== undefined) next.canary_version = body['canary_version'] as number | null;
+        if (body['canary_weight'] !== undefined) next.canary_weight = body['canary_weight'] as number;
+        if (body['shadow_version'] !== undefined) next.shadow_version = body['shadow_version'] as number | null;
+        if (next.canary_version === null) next.canary_weight = 0;
+        for (const [role, v] of [['canary', next.canary_version], ['shadow', next.shadow_version]] as const) {
+          if (v !== null && v === m.live_version) throw new HttpError(409, `version ${v} of model '${name}' cannot be the ${role}: it is the live version`);
+          if (v !== null) version(name, String(v));
+        }
+        traffic.set(name, { canary_version: next.canary_version, canary_weight: next.canary_weight, shadow_version: next.shadow_version });
+        return send(res, 200, next);
       }
       case 'GET /v1/models/:/events':
         return send(res, 200, { events: events.filter((e) => e.model === model(name).name) });

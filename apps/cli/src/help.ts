@@ -6,6 +6,21 @@ import { GLOBAL_OPTIONS } from './settings.js';
 
 export const ROOT_USAGE = 'sibyl <command> [options]';
 
+/**
+ * The server apps `sibyl <app>` starts (bin/sibyl.js dispatches them to their built entry points, before
+ * the CLI is loaded), in the order the help lists them.
+ */
+export const SERVER_APPS: readonly (readonly [name: string, summary: string])[] = [
+  ['all-in-one', 'Every part in one process (what npm start runs)'],
+  ['gateway', 'The public v2 REST and gRPC API, forwarding each request on its route'],
+  ['router', 'Resolves routes for gateways from the registry and the live workers'],
+  ['worker-onnx', 'Hosts ONNX models on demand, registered in its pool'],
+  ['worker-tf', 'Hosts TensorFlow.js models on demand (no runtime in this build yet)'],
+  ['management', 'The management API and the model file server for workers'],
+];
+
+export const APP_USAGE = `sibyl ${SERVER_APPS.map(([name]) => name).join('|')} [flags]`;
+
 const EXIT_STATUSES = '0 success, 1 server error or server unreachable, 2 usage error, 3 not found (404), 4 conflict (409)';
 
 function optionSynopsis(name: string, spec: OptionSpec): string {
@@ -46,11 +61,17 @@ function commandList(nodes: readonly CommandNode[], prefix: readonly string[]): 
   return rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`);
 }
 
+function appList(): string[] {
+  const width = Math.max(...SERVER_APPS.map(([name]) => name.length));
+  return SERVER_APPS.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
+}
+
 export function rootHelp(): string {
   return [
     'sibyl: manage and call models on a Sibyl server',
     '',
     `Usage: ${ROOT_USAGE}`,
+    `       ${APP_USAGE}`,
     '',
     'Commands:',
     ...commandList(COMMANDS, []),
@@ -60,6 +81,11 @@ export function rootHelp(): string {
     '',
     `Exit status: ${EXIT_STATUSES}.`,
     "Run 'sibyl <command> --help' for a command's arguments and options.",
+    '',
+    "Server apps (built code: run 'npm run build' first):",
+    ...appList(),
+    '',
+    "Run 'sibyl <app> --help' for an app's flags and their SIBYL_* variables.",
     '',
   ].join('\n');
 }

@@ -1,6 +1,19 @@
 /** The table (human) rendering of each kind of answer. `--output json` bypasses all of this. */
 import { bytesCell, cell, formatFields, formatTable, labelsCell, truncate } from './table.js';
-import type { AuditEvent, InferResponse, InferTensor, Model, Release, Signature, Version } from './wire-types.js';
+import type {
+  AuditEvent,
+  InferResponse,
+  InferTensor,
+  Model,
+  Pool,
+  Release,
+  Route,
+  RouteExplanation,
+  RouteMatch,
+  Signature,
+  Traffic,
+  Version,
+} from './wire-types.js';
 
 const DESCRIPTION_WIDTH = 40;
 /** Infer results: rows (first dimension) and values per row shown before eliding the rest. */
@@ -149,4 +162,87 @@ export function inferView(res: InferResponse): string {
       outputs.map((t) => [t.name, t.datatype, formatShape(t.shape), tensorData(t)]),
     )
   );
+}
+
+// ---- routing -------------------------------------------------------------------------------------
+
+function poolSource(p: Pool): string {
+  return p.discovery === true ? 'discovery' : (p.endpoints ?? []).join(',') || '-';
+}
+
+export function poolsView(pools: readonly Pool[]): string {
+  if (pools.length === 0) return 'No pools.\n';
+  return formatTable(
+    ['NAME', 'KIND', 'INSTANCES', 'DESCRIPTION'],
+    pools.map((p) => [p.name, cell(p.kind), poolSource(p), truncate(cell(p.description), DESCRIPTION_WIDTH)]),
+  );
+}
+
+export function poolView(p: Pool): string {
+  return formatFields([
+    ['Name', p.name],
+    ['Kind', cell(p.kind)],
+    ['Instances', p.discovery === true ? 'discovered (live instances registered under this pool)' : 'fixed endpoints'],
+    ['Endpoints', (p.endpoints ?? []).join(', ') || '-'],
+    ['Description', cell(p.description)],
+    ['Created', cell(p.created_at)],
+    ['Updated', cell(p.updated_at)],
+  ]);
+}
+
+/** `platform=onnxruntime_onnx label:team=vis*`; `*` for a match that takes every version. */
+export function matchCell(match: RouteMatch | null | undefined): string {
+  const parts: string[] = [];
+  for (const field of ['name', 'platform', 'algorithm', 'tenant'] as const) {
+    if (match?.[field] !== undefined) parts.push(`${field}=${match[field]}`);
+  }
+  for (const [k, v] of Object.entries(match?.labels ?? {})) parts.push(`label:${k}=${v}`);
+  return parts.length === 0 ? '*' : parts.join(' ');
+}
+
+export function routesView(routes: readonly Route[]): string {
+  if (routes.length === 0) return 'No routing rules.\n';
+  return formatTable(
+    ['ID', 'PRIORITY', 'MATCH', 'POOL', 'DESCRIPTION'],
+    routes.map((r) => [cell(r.id), cell(r.priority), matchCell(r.match), r.pool, truncate(cell(r.description), DESCRIPTION_WIDTH)]),
+  );
+}
+
+export function routeView(r: Route): string {
+  return formatFields([
+    ['ID', cell(r.id)],
+    ['Priority', cell(r.priority)],
+    ['Match', matchCell(r.match)],
+    ['Pool', r.pool],
+    ['Description', cell(r.description)],
+    ['Created', cell(r.created_at)],
+    ['Updated', cell(r.updated_at)],
+  ]);
+}
+
+/** The verdict first, then every rule in the order tried with its reasons, one per line. */
+export function explanationView(e: RouteExplanation): string {
+  const verdict =
+    e.route === null
+      ? `${e.model} version ${e.version}: no routing rule matches; it cannot be served\n`
+      : `${e.model} version ${e.version}: pool ${e.pool} (rule ${e.route.id}, priority ${e.route.priority})\n`;
+  if (e.rules.length === 0) return verdict;
+  return (
+    verdict +
+    '\n' +
+    formatTable(
+      ['RULE', 'PRIORITY', 'POOL', 'MATCHES', 'WHY'],
+      e.rules.map((r) => [cell(r.route.id), cell(r.route.priority), r.route.pool, r.matched ? 'yes' : 'no', r.reasons.join('\n')]),
+    )
+  );
+}
+
+export function trafficView(t: Traffic): string {
+  const percent = (w: number) => `${Number((w * 100).toPrecision(6))}%`;
+  return formatFields([
+    ['Model', t.model],
+    ['Live version', cell(t.live_version)],
+    ['Canary version', t.canary_version === null ? '-' : `${t.canary_version} (${percent(t.canary_weight)} of requests without a version)`],
+    ['Shadow version', t.shadow_version === null ? '-' : `${t.shadow_version} (a copy of each request without a version)`],
+  ]);
 }

@@ -63,6 +63,52 @@ export interface AuditEvent {
   detail?: unknown;
 }
 
+export interface Pool {
+  name: string;
+  kind: string;
+  endpoints?: string[] | null;
+  discovery?: boolean;
+  description?: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface RouteMatch {
+  platform?: string;
+  algorithm?: string;
+  name?: string;
+  tenant?: string;
+  labels?: Record<string, string>;
+}
+
+export interface Route {
+  id: number;
+  priority: number;
+  pool: string;
+  match?: RouteMatch | null;
+  description?: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** GET /v1/routes/explain/{model}. */
+export interface RouteExplanation {
+  model: string;
+  version: number;
+  facts?: Record<string, unknown>;
+  route: Route | null;
+  pool: string | null;
+  rules: Array<{ route: Route; matched: boolean; reasons: string[] }>;
+}
+
+export interface Traffic {
+  model: string;
+  live_version: number | null;
+  canary_version: number | null;
+  canary_weight: number;
+  shadow_version: number | null;
+}
+
 /** GET /v2/models/{name}. */
 export interface ModelMetadata {
   name: string;

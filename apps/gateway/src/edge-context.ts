@@ -8,15 +8,28 @@
  */
 import type { InferContext } from '@sibyl/protocol';
 
+/**
+ * REST header and gRPC metadata key: requests with the same value take the same side of a traffic
+ * split (canary or live); without it the request id decides.
+ */
+export const ROUTING_KEY_HEADER = 'x-sibyl-routing-key';
+
 export class EdgeContext implements InferContext {
   readonly deadlineMs: number | undefined;
   readonly traceparent: string | undefined;
+  readonly routingKey: string | undefined;
   #openSignal: (() => AbortSignal) | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(deadlineMs: number | undefined, traceparent: string | undefined, openSignal: () => AbortSignal) {
+  constructor(
+    deadlineMs: number | undefined,
+    traceparent: string | undefined,
+    openSignal: () => AbortSignal,
+    routingKey?: string,
+  ) {
     this.deadlineMs = deadlineMs;
     this.traceparent = traceparent;
+    this.routingKey = routingKey;
     this.#openSignal = openSignal;
   }
 

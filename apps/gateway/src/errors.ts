@@ -82,3 +82,10 @@ export const healthServiceUnknown = defineError(
   (service: string) =>
     `unknown service '${service}' for health check; use '' or 'inference.GRPCInferenceService'`,
 );
+
+export const statisticsUnsupported = defineError(
+  'SIBYL_GATEWAY_STATISTICS_UNSUPPORTED',
+  'UNIMPLEMENTED',
+  'The data plane behind this server keeps no model statistics (the split gateway: statistics are per worker, and routed aggregation is not served).',
+  () => "model statistics are not available from this server (the 'statistics' extension is not served here); ask the worker or the all-in-one server that runs the model",
+);

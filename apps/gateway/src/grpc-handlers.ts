@@ -22,13 +22,15 @@ import { edgeError, grpcStatus } from './grpc-errors.js';
 import { inferMessage, type GrpcHandlerDeps } from './grpc-infer.js';
 import { createModelStreamInfer } from './grpc-stream-infer.js';
 import { checkModelName, checkModelVersion } from './model-ref.js';
-import { SERVER_EXTENSIONS } from './server-extensions.js';
+import { edgeExtensions } from './server-extensions.js';
+import { modelStatisticsResponse } from './statistics-json.js';
 
 export const INFERENCE_SERVICE_NAME = 'inference.GRPCInferenceService';
 
 export function createInferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceImplementation {
   const { service } = deps;
   const unary = unaryAdapter(deps);
+  const extensions = edgeExtensions(service);
 
   const ServerLive = unary('ServerLive', async () => ({ live: await service.serverLive() }));
 
@@ -42,7 +44,7 @@ export function createInferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceIm
   const ServerMetadata = unary('ServerMetadata', async (): Promise<ServerMetadataResponse> => {
     const metadata = await service.serverMetadata();
     // Extensions are what this edge serves, whatever the service behind it would offer.
-    return { name: metadata.name, version: metadata.version, extensions: [...SERVER_EXTENSIONS] };
+    return { name: metadata.name, version: metadata.version, extensions: [...extensions] };
   });
 
   const ModelMetadata = unary('ModelMetadata', async (request: ModelRef): Promise<ModelMetadataResponse> => {
@@ -65,9 +67,16 @@ export function createInferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceIm
     };
   });
 
+  // Empty name: every model (the version is then ignored); empty version: every version of the model.
+  const ModelStatistics = unary('ModelStatistics', async (request: ModelRef) => {
+    const name = request.name ?? '';
+    if (name === '') return modelStatisticsResponse(service, undefined, undefined);
+    return modelStatisticsResponse(service, checkModelName(name), checkModelVersion(request.version));
+  });
+
   const ModelStreamInfer = createModelStreamInfer(deps);
 
-  return { ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer, ModelStreamInfer, RepositoryIndex };
+  return { ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer, ModelStreamInfer, RepositoryIndex, ModelStatistics };
 }
 
 /** `grpc.health.v1.Health/Check`: SERVING while the server is ready, for the whole server or the inference service. */

@@ -8,7 +8,7 @@ import type { decodeGrpcInferRequest, encodeGrpcInferResponse } from '@sibyl/pro
 export type ModelInferRequestMessage = Parameters<typeof decodeGrpcInferRequest>[0];
 export type ModelInferResponseMessage = ReturnType<typeof encodeGrpcInferResponse>;
 
-/** ModelReadyRequest and ModelMetadataRequest: `string name = 1; string version = 2`. */
+/** ModelReadyRequest, ModelMetadataRequest and ModelStatisticsRequest: `string name = 1; string version = 2`. */
 export interface ModelRef {
   name?: string;
   version?: string;

@@ -179,9 +179,10 @@ describe('ModelInfer', () => {
     expect(errors.at(-1)).toMatchObject({ reqId: 'grpc-broken-1', rpc: 'ModelInfer' });
   });
 
-  it("passes the call's deadline and traceparent", async () => {
+  it("passes the call's deadline, traceparent and x-sibyl-routing-key", async () => {
     const metadata = new grpc.Metadata();
     metadata.set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    metadata.set('x-sibyl-routing-key', 'user-17');
     const deadline = Date.now() + 60_000;
     await unary(inference, 'ModelInfer', typedRequest('echo'), { deadline }, metadata);
     const context = service.contexts[0]!;
@@ -189,6 +190,7 @@ describe('ModelInfer', () => {
     expect(context.deadlineMs! - deadline).toBeGreaterThanOrEqual(-5);
     expect(context.deadlineMs! - deadline).toBeLessThan(1000);
     expect(context.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(context.routingKey).toBe('user-17');
   });
 
   it('fails with DEADLINE_EXCEEDED when the deadline passes, and aborts the signal', async () => {

@@ -5,6 +5,7 @@
 export { createRestServer, DEFAULT_BODY_LIMIT_BYTES, type RestServerOptions } from './rest-server.js';
 export { REQUEST_ID_HEADER } from './rest-handler.js';
 export { TIMEOUT_HEADER } from './rest-context.js';
+export { ROUTING_KEY_HEADER } from './edge-context.js';
 export {
   createGrpcServer,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -12,6 +13,13 @@ export {
   type GrpcServerOptions,
 } from './grpc-server.js';
 export { createMetricsServer, type MetricsRegistry, type MetricsServerOptions } from './metrics-server.js';
-export { SERVER_EXTENSIONS } from './server-extensions.js';
+export { edgeExtensions, SERVER_EXTENSIONS, STATISTICS_EXTENSION } from './server-extensions.js';
+export { drainable } from './drainable.js';
+export { GATEWAY_SETTINGS, gatewayHelp, loadGatewayConfig, type GatewayConfig } from './gateway-config.js';
+export { startGatewayApp, GATEWAY_VERSION, type RunningGateway } from './gateway-app.js';
+export { exportRoutedMetrics, shadowRecorder } from './routed-metrics.js';
+export { createShutdownSteps, type ShutdownSteps } from './shutdown-steps.js';
+export { runMain, withinGrace, type MainOptions, type RunningApp } from './run-main.js';
+export { startEdgeListeners, type EdgeListeners, type EdgeListenersOptions, type ListenerAddress } from './edge-listeners.js';
 export { MODEL_NAME_RULE, MODEL_VERSION_RULE } from '@sibyl/protocol';
 export * from './errors.js';

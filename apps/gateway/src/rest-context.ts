@@ -1,7 +1,8 @@
 /**
  * The InferContext of one REST request: a deadline from `x-sibyl-timeout-ms` (milliseconds, counted
  * from when the handler reads the header; HTTP has no deadline of its own), the caller's W3C
- * `traceparent`, and an abort signal that fires when the client's connection closes.
+ * `traceparent`, its `x-sibyl-routing-key` (which side of a traffic split it takes), and an abort
+ * signal that fires when the client's connection closes.
  *
  * The signal belongs to the connection, not the request: an HTTP/1.1 client goes away by closing its
  * connection, which abandons every request on it, and one signal per keep-alive connection spares
@@ -11,7 +12,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { EdgeContext } from './edge-context.js';
+import { EdgeContext, ROUTING_KEY_HEADER } from './edge-context.js';
 import { timeoutHeaderInvalid } from './errors.js';
 
 export const TIMEOUT_HEADER = 'x-sibyl-timeout-ms';
@@ -43,6 +44,12 @@ export function restInferContext(request: FastifyRequest): EdgeContext {
     deadlineMs = Date.now() + Number(value);
   }
   const traceparent = headers.traceparent;
+  const routingKey = headers[ROUTING_KEY_HEADER];
   const socket = request.raw.socket;
-  return new EdgeContext(deadlineMs, typeof traceparent === 'string' ? traceparent : undefined, () => connectionSignal(socket));
+  return new EdgeContext(
+    deadlineMs,
+    typeof traceparent === 'string' ? traceparent : undefined,
+    () => connectionSignal(socket),
+    typeof routingKey === 'string' && routingKey !== '' ? routingKey : undefined,
+  );
 }

@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@sibyl/observability';
-import { isSibylError, toSibylError, type SibylError } from '@sibyl/protocol';
+import { isSibylError, serverDraining, toSibylError, type SibylError } from '@sibyl/protocol';
 import { bodyTooLarge, compressionUnsupported, httpRequestInvalid, routeNotFound } from './errors.js';
 import { REQUEST_ID_HEADER } from './rest-handler.js';
 
@@ -31,6 +31,9 @@ export function sendError(reply: FastifyReply, err: SibylError): FastifyReply {
   if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.ceil(err.retryAfterSeconds)));
   // Triton names the encodings it does accept when it refuses one.
   if (err.code === compressionUnsupported.code) reply.header('accept-encoding', 'gzip, deflate');
+  // A draining server closes kept-alive connections as it refuses work on them, so clients reconnect
+  // elsewhere and its listener can finish closing.
+  if (err.code === serverDraining.code) reply.header('connection', 'close');
   return reply.header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify({ error: err.message, code: err.code }));
 }
 

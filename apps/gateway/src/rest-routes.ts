@@ -22,7 +22,8 @@ import { checkModelName, checkModelVersion } from './model-ref.js';
 import { restInferContext } from './rest-context.js';
 import { methodNotAllowed } from './rest-errors.js';
 import { edgeHandler, type RouteHandler } from './rest-handler.js';
-import { SERVER_EXTENSIONS } from './server-extensions.js';
+import { edgeExtensions } from './server-extensions.js';
+import { modelStatisticsResponse } from './statistics-json.js';
 
 interface ModelParams {
   name: string;
@@ -38,6 +39,7 @@ const EMPTY_BODY = Buffer.alloc(0);
 const STREAM_FROM_BYTES = 64 * 1024;
 
 export function registerRestRoutes(app: FastifyInstance, service: InferenceService, metrics: SibylMetrics | undefined): void {
+  const extensions = edgeExtensions(service);
   const route = <R extends FastifyRequest>(method: 'GET' | 'POST', urls: string[], handler: RouteHandler<R>) => {
     const wrapped = edgeHandler(handler, metrics) as RouteHandler<FastifyRequest>;
     // HEAD is served wherever GET is (fastify answers it from the GET handler).
@@ -62,7 +64,7 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
   route('GET', ['/v2'], async (_request: FastifyRequest, reply: FastifyReply) => {
     const metadata = await service.serverMetadata();
     // Extensions are what this edge serves, whatever the service behind it would offer.
-    return reply.send({ name: metadata.name, version: metadata.version, extensions: SERVER_EXTENSIONS });
+    return reply.send({ name: metadata.name, version: metadata.version, extensions });
   });
 
   route('GET', [MODEL, VERSIONED], async (request: ModelRequest, reply: FastifyReply) => {
@@ -75,6 +77,17 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
       inputs: metadata.inputs.map(tensorMetadataJson),
       outputs: metadata.outputs.map(tensorMetadataJson),
     });
+  });
+
+  // Triton's statistics extension. `/v2/models/stats` is every model's, as in Triton: its exact path
+  // wins over the metadata of a model named `stats`.
+  route('GET', ['/v2/models/stats'], async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.send(await modelStatisticsResponse(service, undefined, undefined)),
+  );
+
+  route('GET', [`${MODEL}/stats`, `${VERSIONED}/stats`], async (request: ModelRequest, reply: FastifyReply) => {
+    const name = checkModelName(request.params.name);
+    return reply.send(await modelStatisticsResponse(service, name, checkModelVersion(request.params.version)));
   });
 
   route('GET', [`${MODEL}/ready`, `${VERSIONED}/ready`], async (request: ModelRequest, reply: FastifyReply) => {

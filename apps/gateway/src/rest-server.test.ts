@@ -313,26 +313,28 @@ describe('request context', () => {
     expect(res.headers['x-request-id']).toBe('lost-1');
   });
 
-  it('sets the deadline from x-sibyl-timeout-ms and passes traceparent', async () => {
+  it('sets the deadline from x-sibyl-timeout-ms and passes traceparent and x-sibyl-routing-key', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const before = Date.now();
     const res = await app.inject({
       method: 'POST',
       url: '/v2/models/echo/infer',
-      headers: { 'x-sibyl-timeout-ms': '2500', traceparent },
+      headers: { 'x-sibyl-timeout-ms': '2500', traceparent, 'x-sibyl-routing-key': 'user-17' },
       payload: jsonInfer,
     });
     expect(res.statusCode).toBe(200);
     const context = service.contexts[0]!;
+    expect(context.routingKey).toBe('user-17');
     expect(context.deadlineMs).toBeGreaterThanOrEqual(before + 2500);
     expect(context.deadlineMs).toBeLessThanOrEqual(Date.now() + 2500);
     expect(context.traceparent).toBe(traceparent);
     expect(context.signal?.aborted).toBe(false);
   });
 
-  it('leaves the deadline unset without the header', async () => {
+  it('leaves the deadline and the routing key unset without their headers', async () => {
     await app.inject({ method: 'POST', url: '/v2/models/echo/infer', payload: jsonInfer });
     expect(service.contexts[0]!.deadlineMs).toBeUndefined();
+    expect(service.contexts[0]!.routingKey).toBeUndefined();
   });
 
   it('rejects a malformed x-sibyl-timeout-ms with 400', async () => {

@@ -109,3 +109,12 @@ export const loadParameterInvalid = defineError(
   'A parameter of a repository load request is unknown, not a string, not valid base64 or JSON, or a file path that could escape its directory.',
   (parameter: string, problem: string) => `load parameter '${parameter}' ${problem}`,
 );
+
+// ---- routing -------------------------------------------------------------------------------------
+
+export const nothingToExplain = defineError(
+  'SIBYL_MANAGEMENT_NOTHING_TO_EXPLAIN',
+  'CONFLICT',
+  'Explaining the route of a model without a live version needs the version to explain (?version=N).',
+  (model: string) => `model '${model}' has no live version; name the version to explain with ?version=N`,
+);

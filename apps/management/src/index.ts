@@ -3,6 +3,10 @@
  * artifact store and the runtime's model check, and listens with it on --management-port.
  */
 export { createManagementServer, JSON_BODY_LIMIT_BYTES } from './management-server.js';
+export { loadManagementConfig, managementHelp, MANAGEMENT_SETTINGS, type ManagementConfig } from './management-config.js';
+export { startManagementApp, type RunningManagement } from './management-app.js';
+export { versionWithConfig } from './config-version.js';
+export { createRegistryServing, type RegistryServingOptions } from './registry-serving.js';
 export type {
   InspectModel,
   InspectedModel,

@@ -13,9 +13,12 @@ import { registerModelRoutes } from './model-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { registerReleaseRoutes } from './release-routes.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
+import { addRoutingSchemas } from './routing-schemas.js';
+import { registerRoutingRoutes } from './routing-routes.js';
 import { registerErrorHandling } from './request-errors.js';
 import { ERROR_RESPONSES, SHA256_HEX, addSharedSchemas, closed } from './schemas.js';
 import { resolveOptions, type ManagementServerOptions } from './server-options.js';
+import { registerHealthRoutes } from './health-routes.js';
 import { registerStatusRoute } from './status-route.js';
 import { createVersionUploader } from './version-upload.js';
 import { registerUploadRoute, registerVersionRoutes } from './version-routes.js';
@@ -46,6 +49,7 @@ export function createManagementServer(options: ManagementServerOptions): Fastif
   });
   registerErrorHandling(app, logger);
   addSharedSchemas(app);
+  addRoutingSchemas(app);
   registerOpenApi(app, resolved.serverVersion);
 
   const uploader = createVersionUploader({
@@ -61,7 +65,9 @@ export function createManagementServer(options: ManagementServerOptions): Fastif
     registerModelRoutes(json, registry);
     registerVersionRoutes(json, registry);
     registerReleaseRoutes(json, registry, logger);
+    registerRoutingRoutes(json, registry);
     registerStatusRoute(json, registry, resolved.serving, resolved.serverVersion);
+    registerHealthRoutes(json, registry, resolved.serving);
     registerRepositoryRoutes(json, { uploader, serving: resolved.serving, maxLoadBodyBytes: resolved.maxLoadBodyBytes });
   });
   registerUploadRoute(app, registry, uploader);

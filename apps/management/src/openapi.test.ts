@@ -16,7 +16,22 @@ const ENDPOINTS = [
   'post /v1/models/{name}/rollback',
   'post /v1/models/{name}/undeploy',
   'get /v1/models/{name}/events',
+  'get /v1/models/{name}/traffic',
+  'put /v1/models/{name}/traffic',
+  'get /v1/pools',
+  'post /v1/pools',
+  'get /v1/pools/{name}',
+  'patch /v1/pools/{name}',
+  'delete /v1/pools/{name}',
+  'get /v1/routes',
+  'post /v1/routes',
+  'get /v1/routes/{id}',
+  'patch /v1/routes/{id}',
+  'delete /v1/routes/{id}',
+  'get /v1/routes/explain/{model}',
   'get /v1/status',
+  'get /v1/health/live',
+  'get /v1/health/ready',
   'get /v1/artifacts/{sha256}',
   'post /v2/repository/index',
   'post /v2/repository/models/{name}/load',
@@ -84,7 +99,7 @@ describe('the OpenAPI document', () => {
 
   it('names the shared schemas', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Model', 'Version', 'Signature', 'Tensor', 'Release', 'Event', 'Error', 'RepositoryIndexEntry']),
+      expect.arrayContaining(['Model', 'Version', 'Signature', 'Tensor', 'Release', 'Event', 'Error', 'RepositoryIndexEntry', 'Pool', 'Route', 'RouteMatch', 'Traffic', 'RouteExplanation']),
     );
   });
 

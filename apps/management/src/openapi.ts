@@ -28,6 +28,7 @@ export function registerOpenApi(app: FastifyInstance, version: string): void {
         { name: 'models', description: 'Models: names, descriptions, labels.' },
         { name: 'versions', description: 'Uploaded, immutable versions of a model.' },
         { name: 'releases', description: 'Which version is live, and the audit log.' },
+        { name: 'routing', description: 'Backend pools, routing rules, and each model\'s traffic split (canary, shadow).' },
         { name: 'repository', description: "Triton's model repository extension." },
         { name: 'artifacts', description: 'The model file server, for workers on other hosts.' },
         { name: 'server', description: 'The server itself.' },

@@ -121,7 +121,7 @@ export interface ResolvedManagementOptions {
   readonly serverVersion: string;
 }
 
-const PACKAGE_VERSION: string = (
+export const PACKAGE_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 

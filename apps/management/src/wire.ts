@@ -2,7 +2,18 @@
  * The registry's records as the management API sends them: snake_case, times as ISO 8601 strings,
  * the way the CLI (apps/cli/src/wire-types.ts) reads them.
  */
-import type { AuditEvent, Model, ModelVersion, VersionSignature } from '@sibyl/registry';
+import type {
+  AuditEvent,
+  Model,
+  ModelVersion,
+  Pool,
+  RouteMatch,
+  RoutingRule,
+  RuleExplanation,
+  Traffic,
+  VersionFacts,
+  VersionSignature,
+} from '@sibyl/registry';
 import type { TensorMetadata } from '@sibyl/protocol';
 
 export interface WireModel {
@@ -111,5 +122,90 @@ export function toWireEvent(event: AuditEvent): WireEvent {
     from: event.from,
     to: event.to,
     detail: event.detail,
+  };
+}
+
+// ---- routing ---------------------------------------------------------------------------------------
+
+export interface WirePool {
+  name: string;
+  kind: string;
+  endpoints: string[];
+  discovery: boolean;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WireRoute {
+  id: number;
+  priority: number;
+  description: string;
+  match: RouteMatch;
+  pool: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WireTraffic {
+  model: string;
+  live_version: number | null;
+  canary_version: number | null;
+  canary_weight: number;
+  shadow_version: number | null;
+}
+
+export interface WireExplanation {
+  model: string;
+  version: number;
+  facts: VersionFacts;
+  route: WireRoute | null;
+  pool: string | null;
+  rules: Array<{ route: WireRoute; matched: boolean; reasons: string[] }>;
+}
+
+export function toWirePool(pool: Pool): WirePool {
+  return {
+    name: pool.name,
+    kind: pool.kind,
+    endpoints: pool.endpoints,
+    discovery: pool.discovery,
+    description: pool.description,
+    created_at: pool.createdAt.toISOString(),
+    updated_at: pool.updatedAt.toISOString(),
+  };
+}
+
+export function toWireRoute(rule: RoutingRule): WireRoute {
+  return {
+    id: rule.id,
+    priority: rule.priority,
+    description: rule.description,
+    match: rule.match,
+    pool: rule.pool,
+    created_at: rule.createdAt.toISOString(),
+    updated_at: rule.updatedAt.toISOString(),
+  };
+}
+
+export function toWireTraffic(traffic: Traffic): WireTraffic {
+  return {
+    model: traffic.model,
+    live_version: traffic.liveVersion,
+    canary_version: traffic.canaryVersion,
+    canary_weight: traffic.canaryWeight,
+    shadow_version: traffic.shadowVersion,
+  };
+}
+
+export function toWireExplanation(facts: VersionFacts, explained: readonly RuleExplanation[]): WireExplanation {
+  const winner = explained.find((e) => e.matched)?.rule;
+  return {
+    model: facts.name,
+    version: facts.version,
+    facts,
+    route: winner === undefined ? null : toWireRoute(winner),
+    pool: winner?.pool ?? null,
+    rules: explained.map((e) => ({ route: toWireRoute(e.rule), matched: e.matched, reasons: e.reasons })),
   };
 }

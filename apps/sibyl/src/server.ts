@@ -11,18 +11,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createArtifactStore } from '@sibyl/artifacts';
-import { createGrpcServer, createMetricsServer, createRestServer, SERVER_EXTENSIONS } from '@sibyl/gateway';
+import { createBackendPool, createInProcessBackend } from '@sibyl/backends';
+import { createMemoryCoordination } from '@sibyl/coordination';
+import { createShutdownSteps, drainable, exportRoutedMetrics, SERVER_EXTENSIONS, shadowRecorder, startEdgeListeners, withinGrace } from '@sibyl/gateway';
 import { createManagementServer } from '@sibyl/management';
 import { createLogger, createMetrics, type Logger } from '@sibyl/observability';
-import type { InferenceService } from '@sibyl/protocol';
 import { openRegistry, type OpenedRegistry } from '@sibyl/registry';
+import { createRoutedInferenceService, createRouter } from '@sibyl/routing';
 import { createLocalInferenceService, createRegistrySource, inspectModel } from '@sibyl/runtime';
 import type { SibylConfig } from './config.js';
+import { localFirst } from './local-first.js';
 import { createManagementServing } from './management-serving.js';
 
 export const SIBYL_VERSION: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ).version;
+
+/** The target id and address of the pools this process serves itself. */
+const IN_PROCESS = 'in-process';
 
 export interface RunningSibyl {
   readonly logger: Logger;
@@ -30,17 +36,6 @@ export interface RunningSibyl {
   readonly ports: { http?: number; grpc?: number; metrics?: number; management?: number };
   /** Stops accepting, drains in-flight requests (bounded by exitTimeoutSecs), releases models. */
   close(): Promise<void>;
-}
-
-/** Readiness turns false the moment shutdown starts, so load balancers stop sending work first. */
-function drainable(service: InferenceService): InferenceService & { drain(): void } {
-  let draining = false;
-  return Object.assign(Object.create(service) as InferenceService, {
-    serverReady: async () => !draining && (await service.serverReady()),
-    drain: () => {
-      draining = true;
-    },
-  });
 }
 
 /** Where the registry lives, for the log: the PostgreSQL server (without credentials) or the PGlite directory. */
@@ -61,22 +56,15 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
 
   // What start-up has opened: the listeners stop first (together, bounded by the grace period on
   // shutdown), then the resources in reverse order (data plane, source, registry).
-  const listeners: Array<() => Promise<void>> = [];
-  const resources: Array<() => Promise<void>> = [];
-  const closeResources = async () => {
-    for (const close of resources.splice(0).reverse()) await close().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
-  };
-  const closeAll = async () => {
-    await Promise.allSettled(listeners.splice(0).map((close) => close()));
-    await closeResources();
-  };
+  const listeners = createShutdownSteps(log);
+  const resources = createShutdownSteps(log);
   try {
     const pgliteDir = join(config.dataDir, 'registry');
     const registry: OpenedRegistry = await openRegistry({
       ...(config.databaseUrl === undefined ? { dataDir: pgliteDir } : { databaseUrl: config.databaseUrl }),
       actor: 'sibyl',
     });
-    resources.push(() => registry.close());
+    resources.add(() => registry.close());
     const migrated = registry.migration.applied.map((m) => `${m.version} ${m.name}`);
     log.info(
       { event: 'registry', database: registry.db.kind, schemaVersion: registry.migration.schemaVersion, migrated },
@@ -92,7 +80,7 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
       repositories: config.modelRepositories,
       ...(config.modelControlMode === 'poll' ? { pollSecs: config.repositoryPollSecs } : {}),
     });
-    resources.push(() => source.close());
+    resources.add(() => source.close());
     const local = createLocalInferenceService({
       source,
       explicitModelControl: config.modelControlMode === 'explicit',
@@ -102,10 +90,41 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
       extensions: [...SERVER_EXTENSIONS],
       strictReadiness: config.strictReadiness,
     });
-    resources.push(() => local.close());
-    const service = drainable(local);
-    const started = await listen(config, log, metrics, service, listeners);
-    const { ports } = started;
+    resources.add(() => local.close());
+
+    // Routing: the same router and routed data plane as the split topology, with the ONNX pool
+    // served in this process and in-process coordination. Pools with endpoints (Triton, other
+    // Sibyl workers) are reached over the network.
+    const coordination = createMemoryCoordination({ logger: log });
+    resources.add(() => coordination.close());
+    const router = createRouter({ registry, coordination, logger: log, metrics, inProcess: { pools: { onnx: IN_PROCESS } } });
+    resources.add(() => router.close());
+    const inProcess = createInProcessBackend(local);
+    const remote = createBackendPool();
+    resources.add(() => remote.close());
+    const routed = createRoutedInferenceService({
+      router,
+      backends: { get: (address) => (address === IN_PROCESS ? inProcess : remote.get(address)) },
+      logger: log,
+      serverVersion: SIBYL_VERSION,
+      extensions: SERVER_EXTENSIONS,
+      shadow: { onResult: shadowRecorder(metrics) },
+      ready: () => local.serverReady(),
+    });
+    resources.add(() => routed.close());
+    const service = drainable(localFirst(routed, local));
+    exportRoutedMetrics(metrics, routed, () => !service.draining);
+    const edge = await startEdgeListeners({
+      service,
+      logger: log,
+      metrics,
+      maxRequestBytes: config.maxRequestBytes,
+      ...(config.allowHttp ? { http: { address: config.httpAddress, port: config.httpPort } } : {}),
+      ...(config.allowGrpc ? { grpc: { address: config.grpcAddress, port: config.grpcPort } } : {}),
+      ...(config.allowMetrics ? { metricsListener: { address: config.metricsAddress, port: config.metricsPort } } : {}),
+    });
+    listeners.add(() => edge.close(config.exitTimeoutSecs * 1000));
+    const ports: { http?: number; grpc?: number; metrics?: number; management?: number } = { ...edge.ports };
 
     const management = createManagementServer({
       registry,
@@ -121,7 +140,7 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
       { listener: 'management', address: config.managementAddress, port: ports.management },
       `management API listening on ${config.managementAddress}:${ports.management}`,
     );
-    listeners.push(() => management.close());
+    listeners.add(() => management.close());
 
     const imported = await source.importRepositories();
     log.info(
@@ -148,57 +167,18 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
         closing ??= (async () => {
           service.drain();
           log.info({ event: 'shutdown', graceMs }, `shutting down: draining in-flight requests (up to ${config.exitTimeoutSecs} s)`);
-          const drained = Promise.allSettled(listeners.splice(0).map((close) => close()));
-          let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<'timeout'>((res) => {
-            timer = setTimeout(() => res('timeout'), graceMs);
-            timer.unref();
-          });
-          if ((await Promise.race([drained, timeout])) === 'timeout') {
+          if ((await withinGrace(graceMs, listeners.runTogether())) === 'timeout') {
             log.warn({ event: 'shutdown' }, 'exit timeout reached with requests still in flight');
           }
-          clearTimeout(timer);
-          await closeResources();
+          await resources.run();
           log.info({ event: 'stopped' }, 'stopped');
         })();
         return closing;
       },
     };
   } catch (err) {
-    await closeAll();
+    await listeners.runTogether();
+    await resources.run();
     throw err;
   }
-}
-
-/** Binds the REST, gRPC and metrics listeners that are on, adding how to stop each to `closers`; returns their ports. */
-async function listen(
-  config: SibylConfig,
-  log: Logger,
-  metrics: ReturnType<typeof createMetrics>,
-  service: InferenceService,
-  closers: Array<() => Promise<void>>,
-): Promise<{ ports: { http?: number; grpc?: number; metrics?: number; management?: number } }> {
-  const ports: { http?: number; grpc?: number; metrics?: number; management?: number } = {};
-  const graceMs = config.exitTimeoutSecs * 1000;
-  if (config.allowHttp) {
-    const rest = createRestServer({ service, logger: log, metrics, bodyLimitBytes: config.maxRequestBytes });
-    await rest.listen({ host: config.httpAddress, port: config.httpPort });
-    ports.http = (rest.server.address() as { port: number }).port;
-    log.info({ listener: 'http', address: config.httpAddress, port: ports.http }, `HTTP (REST) listening on ${config.httpAddress}:${ports.http}`);
-    closers.push(() => rest.close());
-  }
-  if (config.allowGrpc) {
-    const grpc = createGrpcServer({ service, logger: log, metrics, maxMessageBytes: config.maxRequestBytes });
-    ports.grpc = await grpc.bind(config.grpcAddress, config.grpcPort);
-    log.info({ listener: 'grpc', address: config.grpcAddress, port: ports.grpc }, `gRPC listening on ${config.grpcAddress}:${ports.grpc}`);
-    closers.push(() => grpc.close(graceMs));
-  }
-  if (config.allowMetrics) {
-    const metricsServer = createMetricsServer({ registry: metrics.registry });
-    await metricsServer.listen({ host: config.metricsAddress, port: config.metricsPort });
-    ports.metrics = (metricsServer.server.address() as { port: number }).port;
-    log.info({ listener: 'metrics', address: config.metricsAddress, port: ports.metrics }, `metrics listening on ${config.metricsAddress}:${ports.metrics}/metrics`);
-    closers.push(() => metricsServer.close());
-  }
-  return { ports };
 }
