@@ -1,4 +1,5 @@
 /** Checks that a target returned the right outputs: a fast server that answers wrongly does not count. */
+import type { TensorCase } from './load-spec.js';
 import type { IrisExpectation } from './payloads.js';
 
 export interface NumericOutput {
@@ -42,5 +43,19 @@ export function checkSameBytes(what: string, sent: Uint8Array, bytes: Uint8Array
     let i = 0;
     while (i < sent.byteLength && bytes[i] === sent[i]) i++;
     throw new Error(`${what}: bytes differ from offset ${i}`);
+  }
+}
+
+/** Throws unless `output` is FP32 of the case's output shape and, when the case has them, holds its expected values (to its tolerance). */
+export function checkTensor(output: NumericOutput, c: Pick<TensorCase, 'output' | 'outputShape' | 'expected' | 'tolerance'>): void {
+  if (output.datatype !== 'FP32' || !sameShape(output.shape, c.outputShape)) {
+    throw new Error(`${c.output}: expected FP32 [${c.outputShape.join(',')}], got ${output.datatype} [${output.shape.join(',')}]`);
+  }
+  if (c.expected === undefined) return;
+  const expected = c.expected;
+  const off = output.values.findIndex((v, i) => !(Math.abs(v - expected[i]!) <= c.tolerance * (1 + Math.abs(expected[i]!))));
+  if (off >= 0 || output.values.length !== expected.length) {
+    const i = Math.max(off, 0);
+    throw new Error(`${c.output}: ${output.values.length} values, expected ${expected.length}; value ${i} is ${output.values[i]}, expected ${expected[i]} (tolerance ${c.tolerance})`);
   }
 }

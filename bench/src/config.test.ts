@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BenchConfigError, loadBenchConfig, TARGETS } from './config.js';
+import { BenchConfigError, loadBenchConfig, splitEnvironment, TARGETS } from './config.js';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
 
@@ -16,6 +16,12 @@ describe('loadBenchConfig', () => {
     expect(loadBenchConfig({ BENCH_QUICK: '1', BENCH_SECONDS: '3' }, now).seconds).toBe(3);
   });
 
+  it('runs the batching and TF sections by default; BENCH_BATCHING=off and BENCH_TF=off turn them off', () => {
+    expect(loadBenchConfig({}, now)).toMatchObject({ batching: 'auto', tf: 'auto', batchingWidth: 256, batchingLayers: 4 });
+    expect(loadBenchConfig({}, now).targets).toEqual(expect.arrayContaining(['batching', 'tf']));
+    expect(loadBenchConfig({ BENCH_BATCHING: 'off', BENCH_TF: 'off', BENCH_BATCHING_WIDTH: '512' }, now)).toMatchObject({ batching: 'off', tf: 'off', batchingWidth: 512 });
+  });
+
   it('keeps targets in table order whatever order they are given in', () => {
     expect(loadBenchConfig({ BENCH_TARGETS: 'large, baseline' }, now).targets).toEqual(['baseline', 'large']);
   });
@@ -24,13 +30,38 @@ describe('loadBenchConfig', () => {
     ['BENCH_SECONDS', 'ten'],
     ['BENCH_CONCURRENCY', '1,0'],
     ['BENCH_TARGETS', 'triton'],
+    ['BENCH_BATCHING', 'maybe'],
+    ['BENCH_TF', 'require'],
+    ['BENCH_BATCHING_WIDTH', '0'],
     ['BENCH_ROUNDS', '1.5'],
     ['BENCH_SIBYL', 'maybe'],
+    ['BENCH_SPLIT', 'sometimes'],
+    ['BENCH_SPLIT_WORKERS', '0'],
     ['BENCH_NAME', '../escape'],
     ['BENCH_NAME', 'latest'],
     ['BENCH_QUICK', 'sure'],
   ])('names %s when it is %s', (variable, value) => {
     expect(() => loadBenchConfig({ [variable]: value }, now)).toThrow(BenchConfigError);
     expect(() => loadBenchConfig({ [variable]: value }, now)).toThrow(variable);
+  });
+});
+
+describe('splitEnvironment', () => {
+  const db = 'postgres://postgres@127.0.0.1:5432/test';
+  const redis = 'redis://127.0.0.1:6379';
+
+  it('runs the split topology on DATABASE_URL and REDIS_URL, with one worker by default', () => {
+    expect(splitEnvironment({ DATABASE_URL: db, REDIS_URL: redis })).toEqual({ databaseUrl: db, redisUrl: redis });
+    expect(loadBenchConfig({}, now)).toMatchObject({ split: 'auto', splitWorkers: 1 });
+  });
+
+  it('says which variable is missing when it cannot', () => {
+    expect(splitEnvironment({})).toEqual({ skip: expect.stringMatching(/^DATABASE_URL and REDIS_URL are unset/) });
+    expect(splitEnvironment({ DATABASE_URL: db, REDIS_URL: ' ' })).toEqual({ skip: expect.stringMatching(/^REDIS_URL is unset/) });
+  });
+
+  it('names a URL of the wrong kind', () => {
+    expect(() => splitEnvironment({ DATABASE_URL: 'mysql://x@y/z', REDIS_URL: redis })).toThrow(/DATABASE_URL/);
+    expect(() => splitEnvironment({ DATABASE_URL: db, REDIS_URL: 'http://y' })).toThrow(/REDIS_URL/);
   });
 });

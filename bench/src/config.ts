@@ -4,7 +4,7 @@
  */
 
 /** Every measured target, in the order the table lists them. */
-export const TARGETS = ['session-run', 'baseline', 'sibyl-json', 'sibyl-binary', 'sibyl-grpc', 'large'] as const;
+export const TARGETS = ['session-run', 'baseline', 'sibyl-json', 'sibyl-binary', 'sibyl-grpc', 'split-json', 'split-binary', 'proxy-json', 'large', 'batching', 'tf', 'churn'] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 export interface BenchConfig {
@@ -23,6 +23,24 @@ export interface BenchConfig {
   readonly largeWarmup: number;
   /** `auto` skips the Sibyl targets when apps/sibyl/dist/main.js is missing; `require` fails instead; `off` never runs them. */
   readonly sibyl: 'auto' | 'require' | 'off';
+  /**
+   * The split topology (management, router, workers, gateway; needs DATABASE_URL and REDIS_URL):
+   * `auto` skips it, saying why, when something it needs is missing; `require` fails instead; `off` never runs it.
+   */
+  readonly split: 'auto' | 'require' | 'off';
+  /** ONNX workers behind the split gateway. Default 1 (one process per hop, as the all-in-one is one process). */
+  readonly splitWorkers: number;
+  /** Diagnostics: a directory where the split gateway and workers write V8 CPU profiles (`node --cpu-prof`) when they stop. Default none. */
+  readonly splitCpuProfileDir: string | null;
+  /** The dynamic batching section (an MLP served with and without dynamic_batching at concurrency 64): `auto` runs it when the all-in-one is built, `off` never. */
+  readonly batching: 'auto' | 'off';
+  /** The batching section's MLP: width of each square MatMul, and how many. Defaults 256 and 4. */
+  readonly batchingWidth: number;
+  readonly batchingLayers: number;
+  /** The TensorFlow.js section (worker-tf over REST and the runtime in-process against raw predict): `auto` runs it when DATABASE_URL is set and the worker is built, `off` never. */
+  readonly tf: 'auto' | 'off';
+  /** The cache churn section (200 models, a worker budget for 20, Zipf requests; needs DATABASE_URL and the built apps): `auto` runs it when it can, `off` never. */
+  readonly churn: 'auto' | 'off';
   /** Also cross-check baseline and Sibyl REST JSON throughput with wrk when it is on PATH: auto, off. Default auto. */
   readonly wrk: 'auto' | 'off';
   /** Longest wait for a server to print its ready line, seconds. Default 60. */
@@ -103,9 +121,30 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, now = new 
     largeRequests: num(env, 'BENCH_LARGE_REQUESTS', quick ? 5 : 20, { min: 1, integer: true }),
     largeWarmup: num(env, 'BENCH_LARGE_WARMUP', quick ? 2 : 5, { min: 0, integer: true }),
     sibyl: choice(env, 'BENCH_SIBYL', ['auto', 'require', 'off'] as const, 'auto'),
+    split: choice(env, 'BENCH_SPLIT', ['auto', 'require', 'off'] as const, 'auto'),
+    splitWorkers: num(env, 'BENCH_SPLIT_WORKERS', 1, { min: 1, integer: true }),
+    splitCpuProfileDir: env.BENCH_SPLIT_CPU_PROF?.trim() || null,
+    batching: choice(env, 'BENCH_BATCHING', ['auto', 'off'] as const, 'auto'),
+    batchingWidth: num(env, 'BENCH_BATCHING_WIDTH', 256, { min: 1, integer: true }),
+    batchingLayers: num(env, 'BENCH_BATCHING_LAYERS', 4, { min: 1, integer: true }),
+    tf: choice(env, 'BENCH_TF', ['auto', 'off'] as const, 'auto'),
+    churn: choice(env, 'BENCH_CHURN', ['auto', 'off'] as const, 'auto'),
     wrk: choice(env, 'BENCH_WRK', ['auto', 'off'] as const, 'auto'),
     startTimeoutSeconds: num(env, 'BENCH_START_TIMEOUT_SECONDS', 60, { min: 1 }),
     name,
     quick,
   });
+}
+
+/** Where the split topology keeps its state, from DATABASE_URL and REDIS_URL; `skip` says why it cannot run. */
+export type SplitEnvironment = { databaseUrl: string; redisUrl: string } | { skip: string };
+
+export function splitEnvironment(env: NodeJS.ProcessEnv = process.env): SplitEnvironment {
+  const databaseUrl = env.DATABASE_URL?.trim() ?? '';
+  const redisUrl = env.REDIS_URL?.trim() ?? '';
+  const unset = [databaseUrl === '' ? 'DATABASE_URL' : null, redisUrl === '' ? 'REDIS_URL' : null].filter((v) => v !== null);
+  if (unset.length > 0) return { skip: `${unset.join(' and ')} ${unset.length > 1 ? 'are' : 'is'} unset (the split topology needs PostgreSQL and Redis)` };
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new BenchConfigError('DATABASE_URL', 'expected a postgres:// or postgresql:// URL');
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new BenchConfigError('REDIS_URL', 'expected a redis:// URL');
+  return { databaseUrl, redisUrl };
 }

@@ -15,8 +15,10 @@ export interface CpuSample {
   at: number;
   /** Summed over all CPUs, ms (os.cpus()). */
   machineBusyMs: number;
-  /** The server process's user + system CPU, ms, all threads; null when unreadable. */
+  /** The server processes' user + system CPU, ms, all threads, summed; null when any is unreadable. */
   serverMs: number | null;
+  /** The same per server process, in the order given (one entry per pid). */
+  serverMsEach: Array<number | null>;
   /** This process's user + system CPU, ms. */
   selfMs: number;
 }
@@ -34,21 +36,26 @@ function processCpuMs(pid: number): number | null {
   }
 }
 
-export function sampleCpu(now: number, serverPid: number | undefined): CpuSample {
+/** `serverPids`: every process that serves the request (gateway and workers of the split topology); none for in-process runs. */
+export function sampleCpu(now: number, serverPids: readonly number[] = []): CpuSample {
   let busy = 0;
   for (const cpu of os.cpus()) busy += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq;
   const self = process.cpuUsage();
+  const each = serverPids.map(processCpuMs);
   return {
     at: now,
     machineBusyMs: busy,
-    serverMs: serverPid === undefined ? null : processCpuMs(serverPid),
+    serverMs: each.length === 0 || each.includes(null) ? null : each.reduce<number>((a, b) => a + b!, 0),
+    serverMsEach: each,
     selfMs: (self.user + self.system) / 1000,
   };
 }
 
 export interface CpuReport {
-  /** Server CPU per completed request, us (the generator's own when the workload is in-process). */
+  /** Server CPU per completed request, us, summed over the server processes (the generator's own when the workload is in-process). */
   serverUsPerRequest: number | null;
+  /** The same per server process, in the order of LoadSpec.serverPids; only when there is more than one. */
+  serverUsPerRequestEach?: Array<number | null>;
   /** Load generator CPU per completed request, us. */
   clientUsPerRequest: number;
   /** Share of all cores the server used over the span, 0..1 (1 = every core). */
@@ -66,8 +73,13 @@ export function cpuReport(a: CpuSample, b: CpuSample, completed: number, inProce
   const otherMs = b.machineBusyMs - a.machineBusyMs - (serverMs ?? 0) - clientMs;
   const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
   const perRequest = (ms: number) => (completed > 0 ? round((ms * 1000) / completed, 1) : 0);
+  const each = a.serverMsEach.map((start, i) => {
+    const end = b.serverMsEach[i];
+    return start === null || end === null || end === undefined ? null : perRequest(end - start);
+  });
   return {
     serverUsPerRequest: serverMs === null ? null : perRequest(serverMs),
+    ...(each.length > 1 && !inProcess ? { serverUsPerRequestEach: each } : {}),
     clientUsPerRequest: perRequest(clientMs),
     serverShare: serverMs === null ? null : round(serverMs / capacityMs, 3),
     otherShare: round(Math.max(0, otherMs) / capacityMs, 3),

@@ -5,14 +5,18 @@
  */
 import { Pool } from 'undici';
 import { blobToNumbers, decodeResponse, encodeBinaryRequest, HEADER_LENGTH } from './binary-extension.js';
-import { checkIris, checkSameBytes, type NumericOutput } from './checks.js';
+import { checkIris, checkSameBytes, checkTensor, type NumericOutput } from './checks.js';
 import { createInferenceClient, modelInfer, type GrpcInferResponse } from './grpc-client.js';
-import type { LoadSpec } from './load-spec.js';
+import type { LoadSpec, TensorCase } from './load-spec.js';
+import { loadRawTf, tfRuntimeService } from './tf-loader.js';
+import { churnModelName, zipfCdf, zipfPick } from './sections.js';
 import { IRIS_SAMPLE, LARGE_ELEMENTS, largePayload } from './payloads.js';
 
 export interface Driver {
   send(): Promise<unknown>;
   check(response: unknown): void;
+  /** The output values of a response (tensor and tf workloads), reported as LoadResult.sample. */
+  sample?(response: unknown): number[];
   close(): Promise<void>;
 }
 
@@ -97,10 +101,100 @@ interface OrtOutput {
 
 const ORT_DATATYPE: Record<string, string> = { float32: 'FP32', int64: 'INT64', int32: 'INT32', float64: 'FP64' };
 
+/** The output of a tensor case among `outputs`, checked; returns its values. */
+function tensorValues(c: TensorCase, outputs: readonly NumericOutput[]): number[] {
+  const o = outputs.find((x) => x.name === c.output);
+  if (o === undefined) throw new Error(`expected output ${c.output}, got ${outputs.map((x) => x.name).join(', ') || 'none'}`);
+  checkTensor(o, c);
+  return o.values;
+}
+
+async function tensorDriver(spec: LoadSpec, connections: number): Promise<Driver> {
+  const c = spec.tensor!;
+  const values = (r: unknown) => tensorValues(c, decodedNumbers(r as HttpResponse));
+  if (spec.workload === 'tensor-json') {
+    const body = JSON.stringify({ inputs: [{ name: c.input, shape: c.shape, datatype: 'FP32', data: c.data }] });
+    const d = httpDriver(spec, connections, body, { 'content-type': 'application/json' }, (r) => void values(r));
+    return { ...d, sample: values };
+  }
+  const { body, headers } = encodeBinaryRequest([{ name: c.input, datatype: 'FP32', shape: c.shape, bytes: new Uint8Array(Float32Array.from(c.data).buffer) }]);
+  const d = httpDriver(spec, connections, body, headers, (r) => {
+    if (r.headers[HEADER_LENGTH] === undefined) throw new Error(`binary_data_output was set but the response has no ${HEADER_LENGTH} header`);
+    values(r);
+  });
+  return { ...d, sample: values };
+}
+
+async function tfPredictDriver(spec: LoadSpec): Promise<Driver> {
+  const c = spec.tensor!;
+  const { tf, model } = await loadRawTf(spec.address);
+  // As packages/runtime-tf/scripts/measure.ts: a tensor per call, predict, read the data back, dispose.
+  const send = async () => {
+    const x = tf.tensor2d(c.data, c.shape as [number, number]);
+    const y = model.predict(x);
+    const data = await y.data();
+    const shape = [...y.shape];
+    tf.dispose([x, y]);
+    return { name: c.output, datatype: 'FP32', shape, values: Array.from(data, Number) } satisfies NumericOutput;
+  };
+  const values = (r: unknown) => tensorValues(c, [r as NumericOutput]);
+  return { send, check: (r) => void values(r), sample: values, close: async () => model.dispose() };
+}
+
+async function tfRuntimeDriver(spec: LoadSpec): Promise<Driver> {
+  const c = spec.tensor!;
+  const service = await tfRuntimeService(spec.address);
+  // A fresh array per call, as measure.ts: the runtime hands the input's buffer to the model thread.
+  const send = () => service.infer({ modelName: spec.model, inputs: [{ name: c.input, datatype: 'FP32', shape: c.shape, data: Float32Array.from(c.data) }] });
+  const values = (r: unknown) =>
+    tensorValues(
+      c,
+      (r as { outputs: Array<{ name: string; datatype: string; shape: number[]; data: ArrayLike<number> }> }).outputs.map((o) => ({
+        name: o.name,
+        datatype: o.datatype,
+        shape: [...o.shape],
+        values: Array.from(o.data, Number),
+      })),
+    );
+  return { send, check: (r) => void values(r), sample: values, close: () => service.close() };
+}
+
+/** REST JSON to a Zipf-picked model per request (deterministic xorshift from the seed); checks the output's shape. */
+function churnDriver(spec: LoadSpec, connections: number): Driver {
+  const { models, zipfS, seed } = spec.churn!;
+  const cdf = zipfCdf(models, zipfS);
+  const pool = new Pool(spec.address, { connections, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8] }] });
+  let x = seed >>> 0 || 1;
+  return {
+    async send() {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const model = churnModelName(zipfPick(cdf, (x >>> 0) / 2 ** 32));
+      const res = await pool.request({ path: `/v2/models/${model}/infer`, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const buf = Buffer.from(await res.body.arrayBuffer());
+      if (res.statusCode !== 200) throw new Error(`${model}: HTTP ${res.statusCode}: ${buf.subarray(0, 300).toString()}`);
+      return { status: res.statusCode, headers: res.headers, body: buf } satisfies HttpResponse;
+    },
+    check: (r) => tensorValues({ input: 'x', shape: [1, 8], data: [], output: 'y', outputShape: [1, 4], tolerance: 0 }, decodedNumbers(r as HttpResponse)),
+    close: () => pool.close(),
+  };
+}
+
 export async function createDriver(spec: LoadSpec): Promise<Driver> {
   const connections = spec.plan.kind === 'duration' ? spec.plan.concurrency : 1;
   const irisBytes = new Uint8Array(Float32Array.from(IRIS_SAMPLE).buffer);
   switch (spec.workload) {
+    case 'tensor-json':
+    case 'tensor-binary':
+      return tensorDriver(spec, connections);
+    case 'tf-predict':
+      return tfPredictDriver(spec);
+    case 'tf-runtime':
+      return tfRuntimeDriver(spec);
+    case 'churn-json':
+      return churnDriver(spec, connections);
     case 'iris-session':
       return sessionDriver(spec, Float32Array.from(IRIS_SAMPLE), [1, 4], (out) => {
         const outputs = Object.entries(out).map(([name, t]) => ({

@@ -9,11 +9,13 @@
 import { performance } from 'node:perf_hooks';
 import { cpuReport, sampleCpu, type CpuSample } from './cpu-usage.js';
 import { createDriver, type Driver } from './drivers.js';
-import type { LoadResult, LoadSpec } from './load-spec.js';
+import type { LoadResult, LoadSpec, Workload } from './load-spec.js';
 import { summarize } from './stats.js';
 
 /** Completions the duration plan can record per measured second before samples are dropped. */
 const SAMPLES_PER_SECOND = 200_000;
+/** Workloads that run the model in the generator's own process: their CPU is the generator's. */
+const IN_PROCESS = new Set<Workload>(['iris-session', 'tf-predict', 'tf-runtime']);
 /** A run gives up after this many failed requests: the target is broken, not slow. */
 const MAX_ERRORS = 100;
 
@@ -42,8 +44,10 @@ function checkOne(driver: Driver, tally: Tally, response: unknown): void {
 async function runDuration(driver: Driver, spec: LoadSpec, concurrency: number, warmupSeconds: number, seconds: number): Promise<LoadResult> {
   const tally: Tally = { errors: 0, checked: 0, checkedOk: 0 };
   // One fully checked request first: a target that answers wrongly fails before any timing.
-  checkOne(driver, tally, await driver.send());
+  const first = await driver.send();
+  checkOne(driver, tally, first);
   if (tally.errors > 0) throw new Error(`first response is wrong: ${tally.firstError}`);
+  const sample = driver.sample?.(first);
 
   const capacity = Math.ceil(seconds * SAMPLES_PER_SECOND);
   const samples = new Float64Array(capacity);
@@ -54,13 +58,18 @@ async function runDuration(driver: Driver, spec: LoadSpec, concurrency: number, 
   // CPU is sampled at the span's edges by timers, which fire between requests: close enough.
   let cpuStart: CpuSample | undefined;
   let cpuEnd: CpuSample | undefined;
-  const startTimer = setTimeout(() => (cpuStart = sampleCpu(performance.now(), spec.serverPid)), Math.max(0, t0 - performance.now()));
-  const endTimer = setTimeout(() => (cpuEnd = sampleCpu(performance.now(), spec.serverPid)), Math.max(0, t1 - performance.now()));
+  const startTimer = setTimeout(() => (cpuStart ??= sampleCpu(performance.now(), spec.serverPids)), Math.max(0, t0 - performance.now()));
+  const endTimer = setTimeout(() => (cpuEnd ??= sampleCpu(performance.now(), spec.serverPids)), Math.max(0, t1 - performance.now()));
   // Throughput counts completions inside [t0, t1]; those are also the latency samples.
   const loop = async () => {
     for (;;) {
       const start = performance.now();
-      if (start >= t1 || tally.errors >= MAX_ERRORS) return;
+      // Also sampled here: a driver whose promises settle without a macrotask (in-process tfjs) would starve the timers.
+      if (cpuStart === undefined && start >= t0) cpuStart = sampleCpu(start, spec.serverPids);
+      if (start >= t1 || tally.errors >= MAX_ERRORS) {
+        if (cpuEnd === undefined && start >= t1) cpuEnd = sampleCpu(start, spec.serverPids);
+        return;
+      }
       try {
         await driver.send();
       } catch (err) {
@@ -77,7 +86,7 @@ async function runDuration(driver: Driver, spec: LoadSpec, concurrency: number, 
   await Promise.all(Array.from({ length: concurrency }, loop));
   clearTimeout(startTimer);
   clearTimeout(endTimer);
-  cpuEnd ??= sampleCpu(performance.now(), spec.serverPid);
+  cpuEnd ??= sampleCpu(performance.now(), spec.serverPids);
   // A last checked request: the target still answers right after the load.
   try {
     checkOne(driver, tally, await driver.send());
@@ -97,7 +106,8 @@ async function runDuration(driver: Driver, spec: LoadSpec, concurrency: number, 
     checked: tally.checked,
     checkedOk: tally.checkedOk,
     droppedSamples: dropped,
-    ...(cpuStart !== undefined ? { cpu: cpuReport(cpuStart, cpuEnd, completed, spec.workload === 'iris-session') } : {}),
+    ...(cpuStart !== undefined ? { cpu: cpuReport(cpuStart, cpuEnd, completed, IN_PROCESS.has(spec.workload)) } : {}),
+    ...(sample !== undefined ? { sample } : {}),
   };
 }
 

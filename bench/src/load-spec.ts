@@ -19,7 +19,29 @@ export type Workload =
   /** 16 MiB FP32 through the identity model, REST binary extension both ways. */
   | 'large-binary'
   /** 16 MiB FP32 through the identity model, gRPC raw contents both ways. */
-  | 'large-grpc';
+  | 'large-grpc'
+  /** One FP32 input, one FP32 output (`LoadSpec.tensor`), REST JSON. */
+  | 'tensor-json'
+  /** The same with the binary tensor data extension both ways. */
+  | 'tensor-binary'
+  /** Raw TensorFlow.js `model.predict` + `data()` in the generator's process (`address`: the model's version directory). */
+  | 'tf-predict'
+  /** @sibyl/runtime-tf's InferenceService in the generator's process (`address`: the model repository, `model`: the model). */
+  | 'tf-runtime'
+  /** Cache churn: REST JSON to churn_NNN, the model picked per request by a Zipf law (`LoadSpec.churn`). */
+  | 'churn-json';
+
+/** A request of one FP32 input and the one FP32 output every response must hold. */
+export interface TensorCase {
+  input: string;
+  shape: number[];
+  data: number[];
+  output: string;
+  /** The output's shape and values; values are compared with `tolerance` (absolute, plus relative to the value). */
+  outputShape: number[];
+  expected?: number[];
+  tolerance: number;
+}
 
 export type LoadPlan =
   /** `concurrency` loops, each one request at a time, for warm-up then measured seconds. */
@@ -38,8 +60,12 @@ export interface LoadSpec {
   irisExpected?: IrisExpectation;
   /** large workloads: the identity model's tensor names. */
   identity?: { input: string; output: string };
-  /** The server's process id, for its CPU time over the measured span (duration plans). */
-  serverPid?: number;
+  /** tensor and tf workloads: the request and what its response must be. */
+  tensor?: TensorCase;
+  /** churn-json: how many models (churn_000 ...), the Zipf exponent, the generator's seed. */
+  churn?: { models: number; zipfS: number; seed: number };
+  /** The server's process ids (the split topology's gateway and workers), for their CPU time over the measured span (duration plans). */
+  serverPids?: number[];
 }
 
 export interface LoadResult {
@@ -62,4 +88,6 @@ export interface LoadResult {
   droppedSamples: number;
   /** CPU over the measured span (duration plans only). */
   cpu?: CpuReport;
+  /** tensor and tf workloads: the output values of the first response (what the next target is checked against). */
+  sample?: number[];
 }

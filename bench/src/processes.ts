@@ -69,6 +69,8 @@ export interface ServerCommand {
   /** Listeners that must have announced a port before the ready line counts. */
   listeners: string[];
   timeoutMs: number;
+  /** The child's environment. Default: this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -77,7 +79,7 @@ export interface ServerCommand {
  * output if it exits first or is not ready within `timeoutMs`.
  */
 export function startServer(cmd: ServerCommand): Promise<RunningServer> {
-  const child = track(spawn(cmd.command, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'], env: process.env }));
+  const child = track(spawn(cmd.command, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'], env: cmd.env ?? process.env }));
   const tail = new Tail();
   const ports: Record<string, number> = {};
   let ready = false;

@@ -1,6 +1,7 @@
 /** Renders a run as the markdown in bench/results/latest.md. */
 import type { BenchResults, Verdict } from './results.js';
-import { LARGE_LABEL, TARGET_LABEL } from './results.js';
+import { LARGE_LABEL, splitCpuText, TARGET_LABEL } from './results.js';
+import { TF_LABEL, type BatchingSection, type ChurnSection, type TfSection } from './sections.js';
 
 /** A cell where the rest of the machine used more than this share of all cores is marked busy. */
 const BUSY_SHARE = 0.15;
@@ -10,6 +11,7 @@ const us = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '-');
 const ms = (usValue: number) => (Number.isFinite(usValue) ? (usValue / 1000).toFixed(2) : '-');
 
 function verdictText(v: Verdict): string {
+  if (v.threshold === null) return v.value === null ? 'not measured' : 'reported';
   if (v.pass === null) return 'not measured';
   return v.pass ? '**PASS**' : '**FAIL**';
 }
@@ -37,6 +39,8 @@ export function renderMarkdown(r: BenchResults): string {
     if ('skipped' in s) lines.push('', `> ${name} skipped: ${s.skipped}`);
     if ('error' in s) lines.push('', `> ${name} failed to start: ${s.error.split('\n')[0]}`);
   }
+  if (r.split !== undefined && 'skipped' in r.split) lines.push('', `> split topology skipped: ${r.split.skipped}`);
+  if (r.split !== undefined && 'error' in r.split) lines.push('', `> split topology not measured: ${r.split.error.split('\n')[0]}`);
 
   const measured = r.iris.flatMap((c) => c.rounds).filter((x) => x.cpu !== undefined);
   const busy = measured.filter((x) => x.cpu!.otherShare > BUSY_SHARE).length;
@@ -50,7 +54,8 @@ export function renderMarkdown(r: BenchResults): string {
 
   lines.push('', '## Targets', '', '| target | measured | threshold | result | detail |', '| --- | --- | --- | --- | --- |');
   for (const v of r.verdicts) {
-    lines.push(`| ${v.description} | ${valueText(v)} | ${v.comparison} ${v.threshold}${v.unit === 'x' ? 'x' : ` ${v.unit}`} | ${verdictText(v)} | ${v.detail} |`);
+    const threshold = v.comparison === null || v.threshold === null ? '(none)' : `${v.comparison} ${v.threshold}${v.unit === 'x' ? 'x' : ` ${v.unit}`}`;
+    lines.push(`| ${v.description} | ${valueText(v)} | ${threshold} | ${verdictText(v)} | ${v.detail} |`);
   }
 
   lines.push(
@@ -73,6 +78,21 @@ export function renderMarkdown(r: BenchResults): string {
       const serverCpu = x.cpu?.serverUsPerRequest == null ? '-' : us(x.cpu.serverUsPerRequest);
       const other = x.cpu === undefined ? '-' : `${Math.round(x.cpu.otherShare * 100)}%${x.cpu.otherShare > BUSY_SHARE ? ' (busy)' : ''}`;
       lines.push(`| ${label} | ${c} | ${int(x.requestsPerSecond)} | ${us(x.latency.p50Us)} | ${us(x.latency.p99Us)} | ${us(x.latency.p999Us)} | ${serverCpu} | ${other} | ${errors} |`);
+    }
+  }
+
+  const hopRows = r.iris.filter((c) => (c.target === 'split-json' || c.target === 'split-binary' || c.target === 'proxy-json') && c.result !== null);
+  if (hopRows.length > 0) {
+    lines.push('', '## One hop more: split topology and a bare proxy', '');
+    if (r.split !== undefined && 'ran' in r.split) lines.push(`(f) and (g) send the requests of (c) and (d) to the split gateway: ${r.split.ran}.`);
+    lines.push('(h) sends the request of (b) through `src/proxy-server.ts`, a bare node:http reverse proxy (keep-alive agent, whole bodies): the floor of one extra hop.', '');
+    lines.push('| target | concurrency | server CPU (us/req): sum (each process) | without the hop: server CPU (us/req) |', '| --- | ---: | --- | ---: |');
+    const without = { 'split-json': 'sibyl-json', 'split-binary': 'sibyl-binary', 'proxy-json': 'baseline' } as const;
+    for (const c of hopRows) {
+      const direct = r.iris.find((x) => x.concurrency === c.concurrency && x.target === without[c.target as keyof typeof without])?.result;
+      const directCpu = direct?.cpu?.serverUsPerRequest == null ? '-' : `${us(direct.cpu.serverUsPerRequest)} ${TARGET_LABEL[without[c.target as keyof typeof without]].split(' ')[0]}`;
+      const cpu = c.target === 'proxy-json' ? splitCpuText(c.result!, 'proxy', 'service') : splitCpuText(c.result!);
+      lines.push(`| ${TARGET_LABEL[c.target]} | ${c.concurrency} | ${cpu ?? '-'} | ${directCpu} |`);
     }
   }
 
@@ -109,6 +129,8 @@ export function renderMarkdown(r: BenchResults): string {
     }
   }
 
+  lines.push(...batchingMarkdown(r.batching), ...tfMarkdown(r.tf), ...churnMarkdown(r.churn));
+
   lines.push(
     '',
     'Latency is measured by the client, from sending a request to holding the whole response, in a process of its own. ' +
@@ -118,4 +140,97 @@ export function renderMarkdown(r: BenchResults): string {
     '',
   );
   return lines.join('\n');
+}
+
+function errorsText(x: { errors: number; firstError?: string }): string {
+  return x.errors === 0 ? '0' : `${x.errors}: ${x.firstError ?? ''}`;
+}
+
+export function batchingMarkdown(s: BatchingSection | undefined): string[] {
+  if (s === undefined) return [];
+  const lines = ['', '## Dynamic batching', ''];
+  if (s.skipped !== undefined) return [...lines, `Skipped: ${s.skipped}.`];
+  const d = s.dynamicBatching;
+  lines.push(
+    `${s.model.description}, max_batch_size ${s.model.maxBatchSize}; served by the all-in-one as two models from one repository, without and with ` +
+      `\`dynamic_batching { preferred_batch_size: [${d.preferred_batch_size.join(', ')}], max_queue_delay_microseconds: ${d.max_queue_delay_microseconds} }\`; ` +
+      `batch-1 REST binary requests at concurrency ${s.concurrency}. Executions, mean batch, compute and queue time are the server's own counters over the cell ` +
+      '(warm-up included); compute per request is the compute time of the batch the request ran in.',
+  );
+  if (s.inProcess !== undefined) lines.push('', `In-process session.run of the same model (median): batch 1 ${s.inProcess.batch1Us} us, batch ${s.model.maxBatchSize} ${s.inProcess.batch64Us} us.`);
+  if (s.error !== undefined) lines.push('', `> not measured: ${s.error.split('\n')[0]}`);
+  if (s.cells.length === 0) return lines;
+  lines.push(
+    '',
+    '| dynamic batching | model | req/s | p50 (us) | p99 (us) | p99.9 (us) | executions | mean batch | compute (us/req) | queue (us/req) | server CPU (us/req) | other load | errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const c of s.cells) {
+    const x = c.result;
+    const m = c.metrics ?? null;
+    if (x === null) {
+      lines.push(`| ${c.variant} | ${c.model} | error | | | | | | | | | | ${(c.error ?? '').split('\n')[0]} |`);
+      continue;
+    }
+    lines.push(
+      `| ${c.variant} | ${c.model} | ${int(x.requestsPerSecond)} | ${us(x.latency.p50Us)} | ${us(x.latency.p99Us)} | ${us(x.latency.p999Us)} | ` +
+        `${m === null ? '-' : int(m.executions)} | ${m === null ? '-' : m.meanBatch} | ${m === null ? '-' : us(m.computeUsPerRequest)} | ${m === null ? '-' : us(m.queueUsPerRequest)} | ` +
+        `${x.cpu?.serverUsPerRequest == null ? '-' : us(x.cpu.serverUsPerRequest)} | ${otherLoad(x)} | ${c.error !== undefined ? c.error.split('\n')[0] : errorsText(x)} |`,
+    );
+  }
+  return lines;
+}
+
+function otherLoad(x: { cpu?: { otherShare: number } }): string {
+  return x.cpu === undefined ? '-' : `${Math.round(x.cpu.otherShare * 100)}%${x.cpu.otherShare > BUSY_SHARE ? ' (busy)' : ''}`;
+}
+
+export function tfMarkdown(s: TfSection | undefined): string[] {
+  if (s === undefined) return [];
+  const lines = ['', `## TensorFlow.js: ${s.model}, one row per request, concurrency ${s.concurrency}`, ''];
+  if (s.skipped !== undefined) return [...lines, `Skipped: ${s.skipped}.`];
+  lines.push(
+    'Raw predict and the runtime run in the load generator\'s own process (their CPU is the generator\'s); the worker is its own process, ' +
+      `driven over REST JSON by a separate generator${s.workerBackend !== undefined ? `; its model threads run on ${s.workerBackend}` : ''}. ` +
+      "Every answer is checked against raw predict's.",
+    '',
+    '| target | req/s | p50 (us) | p99 (us) | CPU (us/req) | other load | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
+  for (const c of s.cells) {
+    const x = c.result;
+    if (x === null) {
+      lines.push(`| ${TF_LABEL[c.target]} | ${c.skipped !== undefined ? 'skipped' : 'error'} | | | | | ${(c.error ?? c.skipped ?? '').split('\n')[0]} |`);
+      continue;
+    }
+    lines.push(
+      `| ${TF_LABEL[c.target]} | ${int(x.requestsPerSecond)} | ${us(x.latency.p50Us)} | ${us(x.latency.p99Us)} | ${x.cpu?.serverUsPerRequest == null ? '-' : us(x.cpu.serverUsPerRequest)} | ${otherLoad(x)} | ` +
+        `${c.error !== undefined ? c.error.split('\n')[0] : errorsText(x)} |`,
+    );
+  }
+  return lines;
+}
+
+export function churnMarkdown(s: ChurnSection | undefined): string[] {
+  if (s === undefined) return [];
+  const lines = ['', `## Cache churn: ${s.models} models, a budget for ${s.fit}, Zipf s=${s.zipfS}, concurrency ${s.concurrency}`, ''];
+  if (s.skipped !== undefined) return [...lines, `Skipped: ${s.skipped}.`];
+  const mib = (b: number | null | undefined) => (b == null ? '-' : (b / 2 ** 20).toFixed(1));
+  lines.push(
+    `One ONNX worker, REST JSON straight to it, each request for a model picked by a Zipf law; management serves the model files. ` +
+      `A model is charged ${mib(s.chargePerModelBytes)} MiB here (calibrated; the first one ${mib(s.firstChargeBytes)} MiB, onnxruntime's start-up included), so --model-cache-bytes is ${mib(s.budgetBytes)} MiB. ` +
+      `A cache that always held the ${s.fit} most requested models would hit ${s.idealHitRate}.`,
+  );
+  if (s.error !== undefined) lines.push('', `> not measured: ${s.error.split('\n')[0]}`);
+  const x = s.result;
+  if (x === null) return lines;
+  const c = s.cache;
+  lines.push(
+    '',
+    '| req/s | p50 (us) | p99 (us) | p99.9 (us) | hit rate | misses (requests that waited for a load) | evictions | resident at end | MiB at end | server CPU (us/req) | other load | errors |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${int(x.requestsPerSecond)} | ${us(x.latency.p50Us)} | ${us(x.latency.p99Us)} | ${us(x.latency.p999Us)} | ${c?.hitRate ?? '-'} | ${c?.misses ?? '-'} | ${c?.evictions ?? '-'} | ` +
+      `${c?.modelsAtEnd ?? '-'} | ${mib(c?.bytesAtEnd)} | ${x.cpu?.serverUsPerRequest == null ? '-' : us(x.cpu.serverUsPerRequest)} | ${otherLoad(x)} | ${errorsText(x)} |`,
+  );
+  return lines;
 }

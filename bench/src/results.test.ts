@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from './load-spec.js';
-import { verdicts, type IrisCell, type LargeCell } from './results.js';
+import { splitCpuText, splitVerdicts, verdicts, type IrisCell, type LargeCell } from './results.js';
 
 function result(rps: number, p50Us: number, extra: Partial<LoadResult> = {}): LoadResult {
   return {
@@ -39,5 +39,60 @@ describe('verdicts', () => {
     expect(verdicts([], large, []).at(-1)).toMatchObject({ value: 10, pass: false });
     const ok: LargeCell[] = [{ target: 'sibyl-binary', result: result(50, 29_990, { checked: 20, checkedOk: 20 }) }];
     expect(verdicts([], ok, []).at(-1)).toMatchObject({ value: 29.99, pass: true });
+  });
+});
+
+describe('splitVerdicts', () => {
+  const at = (target: IrisCell['target'], concurrency: number, r: LoadResult): IrisCell => ({ target, concurrency, rounds: [r], result: r });
+  const cpu = (sum: number, each?: number[]) => ({ cpu: { serverUsPerRequest: sum, clientUsPerRequest: 30, serverShare: 0.4, otherShare: 0, ...(each ? { serverUsPerRequestEach: each } : {}) } });
+
+  it('holds the extra hop of REST JSON to 250 us at c=1 and only reports REST binary and throughput', () => {
+    const cells = [
+      at('sibyl-json', 1, result(7000, 130, cpu(90))),
+      at('split-json', 1, result(3000, 380, cpu(150, [80, 70]))),
+      at('sibyl-binary', 1, result(6000, 150)),
+      at('split-binary', 1, result(2500, 500)),
+      at('sibyl-json', 64, result(26_000, 2000)),
+      at('split-json', 64, result(13_000, 4000)),
+    ];
+    const v = splitVerdicts(cells, [1, 64]);
+    expect(v.map((x) => [x.id, x.value, x.pass])).toEqual([
+      ['split-rest-json-added-p50-c1', 250, true],
+      ['split-rest-binary-added-p50-c1', 350, null],
+      ['split-rest-json-throughput-c64', 0.5, null],
+    ]);
+    expect(v[0]!.detail).toContain('server CPU 150 (gateway 80 + worker 70) vs 90 us/req');
+    expect(v[1]).toMatchObject({ threshold: null, comparison: null });
+    const over = splitVerdicts([at('sibyl-json', 1, result(7000, 130)), at('split-json', 1, result(3000, 380.1))], [1]);
+    expect(over[0]).toMatchObject({ value: 250.1, pass: false });
+  });
+
+  it('reports the p50 a bare proxy hop adds, and quotes it beside the split hop', () => {
+    const cells = [
+      at('baseline', 1, result(9000, 90, cpu(60))),
+      at('proxy-json', 1, result(3000, 320, cpu(300, [150, 150]))),
+      at('sibyl-json', 1, result(7000, 130)),
+      at('split-json', 1, result(1500, 630)),
+    ];
+    const v = splitVerdicts(cells, [1]);
+    expect(v.map((x) => [x.id, x.value, x.pass])).toEqual([
+      ['split-rest-json-added-p50-c1', 500, false],
+      ['proxy-hop-added-p50-c1', 230, null],
+    ]);
+    expect(v[0]!.detail).toContain('a bare node:http hop adds 230 us');
+    expect(v[1]!.detail).toContain('server CPU 300 (proxy 150 + service 150) vs 60 us/req');
+  });
+
+  it('says why a split row is missing, and has nothing to say when none was asked for', () => {
+    const skipped: IrisCell = { target: 'split-json', concurrency: 1, rounds: [], result: null, skipped: 'split topology not running: REDIS_URL is unset' };
+    const v = splitVerdicts([at('sibyl-json', 1, result(7000, 130)), skipped], [1]);
+    expect(v).toEqual([expect.objectContaining({ value: null, pass: null, detail: expect.stringContaining('REDIS_URL is unset') })]);
+    expect(splitVerdicts([at('sibyl-json', 1, result(7000, 130))], [1, 64])).toEqual([]);
+  });
+
+  it('names each process in the CPU split, numbering workers when there are several', () => {
+    expect(splitCpuText(result(1, 1, cpu(150, [80, 40, 30])))).toBe('150 (gateway 80 + worker 1 40 + worker 2 30)');
+    expect(splitCpuText(result(1, 1, cpu(150)))).toBe('150');
+    expect(splitCpuText(result(1, 1))).toBeNull();
   });
 });

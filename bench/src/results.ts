@@ -2,8 +2,12 @@
 import type { BenchConfig, TargetName } from './config.js';
 import type { LoadResult } from './load-spec.js';
 import type { MachineInfo } from './machine.js';
+import type { BatchingSection, ChurnSection, TfSection } from './sections.js';
 
-export type IrisTarget = Exclude<TargetName, 'large'>;
+export type IrisTarget = Exclude<TargetName, 'large' | 'batching' | 'tf' | 'churn'>;
+
+/** The targets of the iris table, in its order. */
+export const isIrisTarget = (t: TargetName): t is IrisTarget => t !== 'large' && t !== 'batching' && t !== 'tf' && t !== 'churn';
 
 export const TARGET_LABEL: Readonly<Record<TargetName, string>> = Object.freeze({
   'session-run': '(a) in-process session.run',
@@ -11,7 +15,13 @@ export const TARGET_LABEL: Readonly<Record<TargetName, string>> = Object.freeze(
   'sibyl-json': '(c) Sibyl REST JSON',
   'sibyl-binary': '(d) Sibyl REST binary',
   'sibyl-grpc': '(e) Sibyl gRPC',
+  'split-json': '(f) Sibyl split, REST JSON',
+  'split-binary': '(g) Sibyl split, REST binary',
+  'proxy-json': '(h) node:http proxy in front of (b), REST JSON',
   large: '16 MiB round trip',
+  batching: 'dynamic batching (MLP, c=64)',
+  tf: 'TensorFlow.js worker and runtime vs raw predict (c=16)',
+  churn: 'cache churn (200 models, budget for 20, Zipf)',
 });
 
 export interface IrisCell {
@@ -60,9 +70,10 @@ export interface Verdict {
   /** Measured value in `unit`; null when a figure it needs is missing. */
   value: number | null;
   unit: 'x' | 'us' | 'ms';
-  comparison: '>=' | '<=' | '<';
-  threshold: number;
-  /** null: not measured (a target skipped or failed). */
+  /** null: a figure the issue asks to report, with no target. */
+  comparison: '>=' | '<=' | '<' | null;
+  threshold: number | null;
+  /** null: not measured (a target skipped or failed), or reported only (no threshold). */
   pass: boolean | null;
   detail: string;
 }
@@ -73,14 +84,25 @@ export interface BenchResults {
   config: BenchConfig;
   models: Record<'iris' | 'identity', { source: 'examples' | 'built'; inputs: string[]; outputs: string[] }>;
   servers: Record<string, { pid: number; ports: Record<string, number>; startMs: number; warning?: string } | { skipped: string } | { error: string }>;
+  /** What the split rows ran, or why they did not run. */
+  split?: { ran: string } | { skipped: string } | { error: string };
   iris: IrisCell[];
   large: LargeCell[];
   wrk: WrkCell[];
+  /** The dynamic batching section, when asked for (ran, skipped or failed). */
+  batching?: BatchingSection;
+  /** The TensorFlow.js section, when asked for. */
+  tf?: TfSection;
+  /** The cache churn section, when asked for. */
+  churn?: ChurnSection;
   verdicts: Verdict[];
   /** Load averages (1, 5, 15 min) when the run ended; compare with machine.loadAverage at the start. */
   loadAverageEnd: number[];
   totalSeconds: number;
 }
+
+/** The issue's budget for the split topology's extra hop (gateway → worker), REST JSON p50 at concurrency 1, us. */
+export const SPLIT_HOP_BUDGET_US = 250;
 
 const cell = (cells: readonly IrisCell[], target: IrisTarget, concurrency: number) =>
   cells.find((c) => c.target === target && c.concurrency === concurrency && c.error === undefined)?.result ?? null;
@@ -138,5 +160,114 @@ export function verdicts(iris: readonly IrisCell[], large: readonly LargeCell[],
     pass: r === null ? null : exact && p50Ms! < 30,
     detail: r === null ? (rest?.error ?? rest?.skipped ?? 'not measured') : `p99 ${Math.round(r.latency.p99Us / 10) / 100} ms; ${r.checkedOk}/${r.checked} responses byte-exact`,
   });
+  out.push(...splitVerdicts(iris, concurrency));
+  return out;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** `60.2 (gateway 35.1 + worker 25.1)` from a split row's CPU; the workers after the gateway. */
+export function splitCpuText(r: LoadResult, front = 'gateway', back = 'worker'): string | null {
+  const total = r.cpu?.serverUsPerRequest;
+  if (total == null) return null;
+  const each = r.cpu?.serverUsPerRequestEach;
+  if (each === undefined || each.some((x) => x === null)) return `${total}`;
+  const parts = each.map((x, i) => `${i === 0 ? front : each.length > 2 ? `${back} ${i}` : back} ${x}`);
+  return `${total} (${parts.join(' + ')})`;
+}
+
+function addedP50(cells: readonly IrisCell[], target: IrisTarget, floor: IrisTarget): number | null {
+  const a = cell(cells, target, 1);
+  const b = cell(cells, floor, 1);
+  return a !== null && b !== null ? round1(a.latency.p50Us - b.latency.p50Us) : null;
+}
+
+function why(cells: readonly IrisCell[], target: IrisTarget, concurrency: number): string {
+  const c = cells.find((x) => x.target === target && x.concurrency === concurrency);
+  return `${TARGET_LABEL[target]}: ${(c?.skipped ?? c?.error ?? 'not run').split('\n')[0]}`;
+}
+
+/**
+ * The split topology against the all-in-one, same request, same generator: p50 added by the extra hop
+ * at concurrency 1 (REST JSON has the issue's budget; REST binary is reported), and the throughput
+ * ratio at the highest concurrency (reported). None when no split row was asked for.
+ */
+export function splitVerdicts(iris: readonly IrisCell[], concurrency: readonly number[]): Verdict[] {
+  const out: Verdict[] = [];
+  if (!iris.some((c) => c.target === 'split-json' || c.target === 'split-binary' || c.target === 'proxy-json')) return out;
+  const hop = concurrency.includes(1) ? addedP50(iris, 'proxy-json', 'baseline') : null;
+  const pairs = [
+    { split: 'split-json', aio: 'sibyl-json', what: 'REST JSON', id: 'json', budget: true },
+    { split: 'split-binary', aio: 'sibyl-binary', what: 'REST binary', id: 'binary', budget: false },
+  ] as const;
+  if (concurrency.includes(1)) {
+    for (const p of pairs) {
+      if (!iris.some((c) => c.target === p.split)) continue;
+      const split = cell(iris, p.split, 1);
+      const aio = cell(iris, p.aio, 1);
+      const added = split !== null && aio !== null ? round1(split.latency.p50Us - aio.latency.p50Us) : null;
+      const cpu = split !== null && aio !== null ? splitCpuText(split) : null;
+      out.push({
+        id: `split-rest-${p.id}-added-p50-c1`,
+        description: `p50 added per hop by the split topology, ${p.what}, c=1 (split p50 - all-in-one p50)`,
+        value: added,
+        unit: 'us',
+        comparison: p.budget ? '<=' : null,
+        threshold: p.budget ? SPLIT_HOP_BUDGET_US : null,
+        pass: added === null || !p.budget ? null : added <= SPLIT_HOP_BUDGET_US,
+        detail:
+          split !== null && aio !== null
+            ? `${split.latency.p50Us} - ${aio.latency.p50Us} us; p99 ${split.latency.p99Us} vs ${aio.latency.p99Us} us` +
+              (cpu !== null && aio.cpu?.serverUsPerRequest != null ? `; server CPU ${cpu} vs ${aio.cpu.serverUsPerRequest} us/req` : '') +
+              (hop !== null ? `; a bare node:http hop adds ${hop} us (h)` : '')
+            : split === null
+              ? why(iris, p.split, 1)
+              : why(iris, p.aio, 1),
+      });
+    }
+  }
+  if (concurrency.includes(1) && iris.some((c) => c.target === 'proxy-json')) {
+    const proxy = cell(iris, 'proxy-json', 1);
+    const base = cell(iris, 'baseline', 1);
+    const cpu = proxy !== null ? splitCpuText(proxy, 'proxy', 'service') : null;
+    out.push({
+      id: 'proxy-hop-added-p50-c1',
+      description: 'p50 added by a bare node:http proxy hop, c=1 ((h) p50 - one-model service p50): the floor of the split hop',
+      value: hop,
+      unit: 'us',
+      comparison: null,
+      threshold: null,
+      pass: null,
+      detail:
+        proxy !== null && base !== null
+          ? `${proxy.latency.p50Us} - ${base.latency.p50Us} us` + (cpu !== null && base.cpu?.serverUsPerRequest != null ? `; server CPU ${cpu} vs ${base.cpu.serverUsPerRequest} us/req` : '')
+          : proxy === null
+            ? why(iris, 'proxy-json', 1)
+            : why(iris, 'baseline', 1),
+    });
+  }
+  const top = Math.max(...concurrency);
+  if (top > 1 && iris.some((c) => c.target === 'split-json')) {
+    const split = cell(iris, 'split-json', top);
+    const aio = cell(iris, 'sibyl-json', top);
+    const ratio = split !== null && aio !== null && aio.requestsPerSecond > 0 ? Math.round((split.requestsPerSecond / aio.requestsPerSecond) * 1000) / 1000 : null;
+    const cpu = split !== null ? splitCpuText(split) : null;
+    out.push({
+      id: `split-rest-json-throughput-c${top}`,
+      description: `REST JSON throughput, split vs all-in-one, c=${top}`,
+      value: ratio,
+      unit: 'x',
+      comparison: null,
+      threshold: null,
+      pass: null,
+      detail:
+        split !== null && aio !== null
+          ? `${Math.round(split.requestsPerSecond)} vs ${Math.round(aio.requestsPerSecond)} req/s` +
+            (cpu !== null && aio.cpu?.serverUsPerRequest != null ? `; server CPU ${cpu} vs ${aio.cpu.serverUsPerRequest} us/req` : '')
+          : split === null
+            ? why(iris, 'split-json', top)
+            : why(iris, 'sibyl-json', top),
+    });
+  }
   return out;
 }

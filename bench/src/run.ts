@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BenchError, loadBenchConfig, type BenchConfig, type TargetName } from './config.js';
+import { BenchError, loadBenchConfig, splitEnvironment, type BenchConfig, type TargetName } from './config.js';
 import type { LoadPlan, LoadResult, LoadSpec, Workload } from './load-spec.js';
 import { machineInfo } from './machine.js';
 import { prepareModels, type BenchModels } from './models.js';
@@ -16,8 +16,13 @@ import { IDENTITY_MODEL, IRIS_MODEL } from './payloads.js';
 import { BENCH_DIST, RESULTS_DIR, SIBYL_MAIN } from './paths.js';
 import { installCleanup, runLoad, startServer, type RunningServer } from './processes.js';
 import { renderMarkdown } from './report.js';
-import { LARGE_LABEL, TARGET_LABEL, verdicts, type BenchResults, type IrisCell, type IrisTarget, type LargeCell, type LargeTarget } from './results.js';
+import { runBatching } from './batching.js';
+import { isIrisTarget, LARGE_LABEL, TARGET_LABEL, verdicts, type BenchResults, type IrisCell, type IrisTarget, type LargeCell, type LargeTarget } from './results.js';
+import { batchingVerdicts, churnVerdicts, tfVerdicts, type BatchingSection, type ChurnSection, type TfSection } from './sections.js';
+import { runChurn } from './churn.js';
+import { runTf } from './tf-section.js';
 import { medianBy } from './stats.js';
+import { missingApps, startSplit, type SplitTopology } from './split-topology.js';
 import { runWrk, wrkAvailable } from './wrk.js';
 
 const IRIS_WORKLOAD: Readonly<Record<IrisTarget, Workload>> = {
@@ -26,9 +31,15 @@ const IRIS_WORKLOAD: Readonly<Record<IrisTarget, Workload>> = {
   'sibyl-json': 'iris-json',
   'sibyl-binary': 'iris-binary',
   'sibyl-grpc': 'iris-grpc',
+  'split-json': 'iris-json',
+  'split-binary': 'iris-binary',
+  'proxy-json': 'iris-json',
 };
 
 const SIBYL_TARGETS: readonly TargetName[] = ['sibyl-json', 'sibyl-binary', 'sibyl-grpc', 'large'];
+const SPLIT_TARGETS: readonly TargetName[] = ['split-json', 'split-binary'];
+/** Where the apps keep state: the all-in-one keeps its embedded registry, whatever DATABASE_URL and REDIS_URL the bench was given. */
+const STATE_VARIABLES = ['DATABASE_URL', 'REDIS_URL', 'SIBYL_DATABASE_URL', 'SIBYL_REDIS_URL'];
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -43,7 +54,11 @@ interface Servers {
   baselineBinary: RunningServer | null;
   echo: RunningServer | null;
   sibyl: RunningServer | null;
+  /** A bare node:http proxy in front of the baseline: the floor of one extra hop. */
+  proxy: RunningServer | null;
+  split: SplitTopology | null;
   notes: BenchResults['servers'];
+  splitNote?: BenchResults['split'];
 }
 
 async function timedStart(notes: BenchResults['servers'], name: string, start: () => Promise<RunningServer>): Promise<RunningServer | null> {
@@ -97,20 +112,77 @@ async function startServers(config: BenchConfig, models: BenchModels): Promise<S
     } else {
       // Loopback only: the bench has no reason to listen on every interface of a shared machine.
       for (const v of ['SIBYL_HTTP_ADDRESS', 'SIBYL_GRPC_ADDRESS', 'SIBYL_METRICS_ADDRESS']) process.env[v] ??= '127.0.0.1';
+      const env = { ...process.env };
+      for (const v of STATE_VARIABLES) delete env[v];
       sibyl = await timedStart(notes, 'sibyl', () =>
         startServer({
           name: 'sibyl',
           command: process.execPath,
-          args: [SIBYL_MAIN, '--model-repository', models.repository, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--log-format', 'json'],
+          args: [
+            SIBYL_MAIN,
+            ...['--model-repository', models.repository, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
+          ],
           listeners: ['http', 'grpc'],
           timeoutMs,
+          env,
         }),
       );
       if (sibyl !== null) await checkSibylReady(sibyl, notes);
       if (sibyl === null && config.sibyl === 'require') throw new BenchError('BENCH_TARGET_UNAVAILABLE', 'Sibyl is required (BENCH_SIBYL=require) but did not start (see above)');
     }
   }
-  return { baseline, baselineBinary, echo, sibyl, notes };
+  const proxy =
+    config.targets.includes('proxy-json') && baseline !== null
+      ? await timedStart(notes, 'proxy', () =>
+          startServer({ name: 'proxy', command: process.execPath, args: [join(BENCH_DIST, 'proxy-server.js'), `http://127.0.0.1:${baseline.ports.http}`], listeners: ['http'], timeoutMs }),
+        )
+      : null;
+  const { split, note } = await startSplitServers(config, models, notes);
+  return { baseline, baselineBinary, echo, sibyl, proxy, split, notes, ...(note !== undefined ? { splitNote: note } : {}) };
+}
+
+function splitWhy(note: BenchResults['split']): string {
+  if (note === undefined || 'ran' in note) return 'see above';
+  return 'skipped' in note ? note.skipped : (note.error.split('\n')[0] ?? '');
+}
+
+async function startSplitServers(
+  config: BenchConfig,
+  models: BenchModels,
+  notes: BenchResults['servers'],
+): Promise<{ split: SplitTopology | null; note?: BenchResults['split'] }> {
+  if (!config.targets.some((t) => SPLIT_TARGETS.includes(t))) return { split: null };
+  const skip = (why: string) => {
+    if (config.split === 'require') throw new BenchError('BENCH_TARGET_UNAVAILABLE', `the split topology is required (BENCH_SPLIT=require) but ${why}`);
+    log(`split: skipped, ${why}`);
+    return { split: null, note: { skipped: why } };
+  };
+  if (config.split === 'off') return { split: null, note: { skipped: 'BENCH_SPLIT=off' } };
+  const where = splitEnvironment();
+  if ('skip' in where) return skip(where.skip);
+  const missing = missingApps();
+  if (missing !== null) return skip(missing);
+  try {
+    const split = await startSplit({
+      ...where,
+      workers: config.splitWorkers,
+      cpuProfileDir: config.splitCpuProfileDir,
+      timeoutMs: config.startTimeoutSeconds * 1000,
+      models,
+      start: (name, start) => timedStart(notes, name, start),
+      log,
+    });
+    if (split === null) {
+      if (config.split === 'require') throw new BenchError('BENCH_TARGET_UNAVAILABLE', 'the split topology is required (BENCH_SPLIT=require) but did not start (see above)');
+      return { split: null, note: { error: 'an app of the split topology did not start (see servers)' } };
+    }
+    return { split, note: { ran: split.description } };
+  } catch (err) {
+    if (err instanceof BenchError) throw err;
+    process.stderr.write(`\nbench: split topology: ${message(err)}\n\n`);
+    if (config.split === 'require') throw new BenchError('BENCH_TARGET_UNAVAILABLE', `the split topology is required (BENCH_SPLIT=require) but: ${message(err)}`);
+    return { split: null, note: { error: message(err) } };
+  }
 }
 
 /** The ready log line should mean both models are loaded; confirm over the API before timing anything. */
@@ -130,6 +202,48 @@ function generatorTimeoutMs(plan: LoadPlan): number {
   return plan.kind === 'duration' ? (plan.warmupSeconds + plan.seconds) * 1000 + 60_000 : 120_000 + (plan.warmupRequests + plan.requests) * 10_000;
 }
 
+const sectionTimeoutMs = (seconds: number, warmupSeconds: number) => generatorTimeoutMs({ kind: 'duration', concurrency: 1, seconds, warmupSeconds });
+
+async function batchingSection(config: BenchConfig): Promise<BatchingSection | undefined> {
+  if (!config.targets.includes('batching')) return undefined;
+  const skipped = (why: string) => {
+    log(`batching: skipped, ${why}`);
+    return { model: { width: 0, layers: 0, outputs: 0, maxBatchSize: 0, description: '' }, dynamicBatching: { preferred_batch_size: [], max_queue_delay_microseconds: 0 }, concurrency: 64, cells: [], skipped: why };
+  };
+  if (config.batching === 'off') return skipped('BENCH_BATCHING=off');
+  if (config.sibyl === 'off') return skipped('BENCH_SIBYL=off');
+  if (!existsSync(SIBYL_MAIN)) return skipped(`${SIBYL_MAIN} does not exist`);
+  return runBatching({ config, stateVariables: STATE_VARIABLES, generatorTimeoutMs: sectionTimeoutMs, log });
+}
+
+async function tfSection(config: BenchConfig): Promise<TfSection | undefined> {
+  if (!config.targets.includes('tf')) return undefined;
+  if (config.tf === 'off') {
+    log('tf: skipped, BENCH_TF=off');
+    return { model: 'iris_tf', concurrency: 16, cells: [], skipped: 'BENCH_TF=off' };
+  }
+  return runTf({ config, generatorTimeoutMs: sectionTimeoutMs, log });
+}
+
+async function churnSection(config: BenchConfig): Promise<ChurnSection | undefined> {
+  if (!config.targets.includes('churn')) return undefined;
+  const skipped = (why: string): ChurnSection => {
+    log(`churn: skipped, ${why}`);
+    return { models: 200, fit: 20, zipfS: 1, concurrency: 16, idealHitRate: 0, result: null, skipped: why };
+  };
+  if (config.churn === 'off') return skipped('BENCH_CHURN=off');
+  const databaseUrl = process.env.DATABASE_URL?.trim() ?? '';
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) return skipped('DATABASE_URL is unset (management and the worker need a PostgreSQL registry)');
+  const missing = missingApps();
+  if (missing !== null) return skipped(missing);
+  return runChurn({ config, databaseUrl, generatorTimeoutMs: sectionTimeoutMs, log });
+}
+
+/** A section that could not be measured (skipped parts are not failures). */
+function sectionFailed(s: { error?: string; cells: Array<{ error?: string }> } | undefined): boolean {
+  return s !== undefined && (s.error !== undefined || s.cells.some((c) => c.error !== undefined));
+}
+
 function describe(x: LoadResult): string {
   const errors = x.errors > 0 ? `, ${x.errors} errors (${x.firstError})` : '';
   const cpu = x.cpu === undefined ? '' : `, server CPU ${x.cpu.serverUsPerRequest ?? '?'} us/req, other load ${Math.round(x.cpu.otherShare * 100)}%`;
@@ -137,7 +251,7 @@ function describe(x: LoadResult): string {
 }
 
 async function runIris(config: BenchConfig, models: BenchModels, servers: Servers): Promise<IrisCell[]> {
-  const targets = config.targets.filter((t): t is IrisTarget => t !== 'large');
+  const targets = config.targets.filter(isIrisTarget);
   const cells: IrisCell[] = [];
   for (const concurrency of config.concurrency) {
     for (const target of targets) cells.push({ target, concurrency, rounds: [], result: null });
@@ -149,9 +263,24 @@ async function runIris(config: BenchConfig, models: BenchModels, servers: Server
     for (const cell of cells) {
       done += 1;
       const prefix = `[${done}/${total}] c=${cell.concurrency} ${TARGET_LABEL[cell.target]}`;
-      const server = cell.target === 'baseline' ? servers.baseline : cell.target === 'session-run' ? null : servers.sibyl;
+      const isSplit = SPLIT_TARGETS.includes(cell.target);
+      const server =
+        cell.target === 'baseline'
+          ? servers.baseline
+          : cell.target === 'proxy-json'
+            ? servers.proxy
+            : cell.target === 'session-run'
+              ? null
+              : isSplit
+                ? (servers.split?.gateway ?? null)
+                : servers.sibyl;
       if (cell.target !== 'session-run' && server === null) {
-        cell.skipped = cell.target === 'baseline' ? 'baseline service did not start' : 'Sibyl not running (see above)';
+        cell.skipped =
+          cell.target === 'baseline' || cell.target === 'proxy-json'
+            ? 'baseline service (or the proxy in front of it) did not start'
+            : isSplit
+              ? `split topology not running: ${splitWhy(servers.splitNote)}`
+              : 'Sibyl not running (see above)';
         if (round === 0) log(`${prefix}: skipped, ${cell.skipped}`);
         continue;
       }
@@ -164,7 +293,7 @@ async function runIris(config: BenchConfig, models: BenchModels, servers: Server
         model: IRIS_MODEL,
         plan: { kind: 'duration', concurrency: cell.concurrency, warmupSeconds: config.warmupSeconds, seconds: config.seconds },
         irisExpected: models.irisExpected,
-        ...(server !== null ? { serverPid: server.pid } : {}),
+        ...(server !== null ? { serverPids: isSplit ? servers.split!.servingPids : cell.target === 'proxy-json' ? [server.pid, servers.baseline!.pid] : [server.pid] } : {}),
       };
       try {
         const result = await runLoad(spec, generatorTimeoutMs(spec.plan));
@@ -173,7 +302,9 @@ async function runIris(config: BenchConfig, models: BenchModels, servers: Server
         log(`${prefix}: ${describe(result)}`);
       } catch (err) {
         cell.error = message(err);
-        if (server !== null && !server.alive()) cell.error += `\n${server.name} has exited; its last output:\n${server.lastOutput()}`;
+        for (const s of isSplit ? [server!, ...servers.split!.workers] : server !== null ? [server] : []) {
+          if (!s.alive()) cell.error += `\n${s.name} has exited; its last output:\n${s.lastOutput()}`;
+        }
         log(`${prefix}: ERROR ${cell.error}`);
       }
     }
@@ -241,6 +372,9 @@ async function main(): Promise<number> {
     const iris = await runIris(config, models, servers);
     const large = await runLarge(config, models, servers);
     const wrk = config.wrk === 'auto' && wrkAvailable() ? await runWrk(config, servers.baseline, servers.sibyl, log) : [];
+    const batching = await batchingSection(config);
+    const tf = await tfSection(config);
+    const churn = await churnSection(config);
 
     const results: BenchResults = {
       name: config.name,
@@ -251,10 +385,14 @@ async function main(): Promise<number> {
         identity: { source: models.identity.source, inputs: models.identity.inputs, outputs: models.identity.outputs },
       },
       servers: servers.notes,
+      ...(servers.splitNote !== undefined ? { split: servers.splitNote } : {}),
       iris,
       large,
       wrk,
-      verdicts: verdicts(iris, large, config.concurrency),
+      ...(batching !== undefined ? { batching } : {}),
+      ...(tf !== undefined ? { tf } : {}),
+      ...(churn !== undefined ? { churn } : {}),
+      verdicts: [...verdicts(iris, large, config.concurrency), ...batchingVerdicts(batching), ...tfVerdicts(tf), ...churnVerdicts(churn)],
       loadAverageEnd: loadavg().map((l) => Math.round(l * 100) / 100),
       totalSeconds: Math.round(performance.now() - started) / 1000,
     };
@@ -267,10 +405,11 @@ async function main(): Promise<number> {
     log(`wrote ${jsonPath} and ${join(RESULTS_DIR, 'latest.md')}`);
 
     const failedToMeasure =
-      Object.values(servers.notes).some((s) => 'error' in s) || iris.some((c) => c.error !== undefined) || large.some((l) => l.error !== undefined);
+      Object.values(servers.notes).some((s) => 'error' in s) || (servers.splitNote !== undefined && 'error' in servers.splitNote) || iris.some((c) => c.error !== undefined) || large.some((l) => l.error !== undefined) ||
+      sectionFailed(batching) || sectionFailed(tf) || churn?.error !== undefined;
     return failedToMeasure ? 1 : 0;
   } finally {
-    await Promise.all([servers?.baseline?.stop(), servers?.baselineBinary?.stop(), servers?.echo?.stop(), servers?.sibyl?.stop()]);
+    await Promise.all([servers?.baseline?.stop(), servers?.baselineBinary?.stop(), servers?.echo?.stop(), servers?.sibyl?.stop(), servers?.proxy?.stop(), servers?.split?.stop()]);
     models.remove();
   }
 }

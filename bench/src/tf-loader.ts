@@ -1,0 +1,53 @@
+/**
+ * TensorFlow.js for the TF section's in-process rows, loaded only when a generator needs it. Raw
+ * TensorFlow.js is the copy @sibyl/runtime-tf depends on (resolved from that package, the bench does
+ * not depend on tfjs itself), on the WASM backend that the runtime's model threads choose on a machine
+ * without native TensorFlow (packages/runtime-tf/scripts/measure.ts does the same).
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The part of tfjs's API the raw row uses. */
+interface TfTensor {
+  readonly shape: number[];
+  data(): Promise<ArrayLike<number>>;
+}
+export interface RawTf {
+  tensor2d(values: number[], shape: [number, number]): TfTensor;
+  dispose(tensors: TfTensor[]): void;
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  getBackend(): string;
+  io: { fromMemory(artifacts: object): unknown };
+  loadLayersModel(handler: unknown): Promise<{ predict(x: TfTensor): TfTensor; dispose(): void }>;
+}
+
+async function importFromRuntimeTf(specifier: string): Promise<unknown> {
+  const require = createRequire(import.meta.resolve('@sibyl/runtime-tf'));
+  const mod = (await import(pathToFileURL(require.resolve(specifier)).href)) as { default?: unknown };
+  return mod.default ?? mod;
+}
+
+/** tfjs on WASM with the layers model of `versionDir` (model.json + weights.bin) loaded from memory. */
+export async function loadRawTf(versionDir: string): Promise<{ tf: RawTf; model: Awaited<ReturnType<RawTf['loadLayersModel']>> }> {
+  const tf = (await importFromRuntimeTf('@tensorflow/tfjs')) as RawTf;
+  await importFromRuntimeTf('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('TensorFlow.js: the wasm backend did not initialise');
+  await tf.ready();
+  const json = JSON.parse(await readFile(join(versionDir, 'model.json'), 'utf8')) as { modelTopology: unknown; weightsManifest: Array<{ weights: unknown; paths: string[] }> };
+  const weights = await readFile(join(versionDir, json.weightsManifest[0]!.paths[0] ?? 'weights.bin'));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: new Uint8Array(weights).buffer }),
+  );
+  return { tf, model };
+}
+
+/** @sibyl/runtime-tf's InferenceService on `repository`, loaded (its default backend choice and threads). */
+export async function tfRuntimeService(repository: string) {
+  const { createTfInferenceService } = await import('@sibyl/runtime-tf');
+  const service = createTfInferenceService({ repository, serverVersion: 'bench', extensions: [] });
+  await service.load();
+  return service;
+}

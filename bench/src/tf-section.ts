@@ -1,0 +1,128 @@
+/**
+ * The TensorFlow.js section, on examples/models-tf/iris_tf at concurrency 16, one row per request:
+ * raw TensorFlow.js `model.predict` + `data()` in the generator's process (the floor, as
+ * packages/runtime-tf/scripts/measure.ts), @sibyl/runtime-tf's infer in the generator's process (model
+ * thread and back), and worker-tf (`apps/worker/dist/main-tf.js`) over REST JSON. Raw predict runs
+ * first; its first answer is what the other two must return.
+ *
+ * worker-tf needs a registry (`--database-url`, never PGlite): it gets a scratch database on
+ * DATABASE_URL's server, dropped afterwards, and no Redis (in-process coordination, one process).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchConfig } from './config.js';
+import type { LoadSpec, TensorCase, Workload } from './load-spec.js';
+import { REPO_ROOT } from './paths.js';
+import { runLoad, startServer, type RunningServer } from './processes.js';
+import { TF_LABEL, type TfCell, type TfSection, type TfTarget } from './sections.js';
+import { createScratchDatabase, type ScratchDatabase } from './split-state.js';
+
+export const TF_REPOSITORY = join(REPO_ROOT, 'examples/models-tf');
+export const TF_MODEL = 'iris_tf';
+export const TF_WORKER_MAIN = join(REPO_ROOT, 'apps/worker/dist/main-tf.js');
+export const TF_CONCURRENCY = 16;
+/** As measure.ts: one virginica flower. */
+const ROW = [5.9, 3.0, 5.1, 1.8];
+const HOST = '127.0.0.1';
+
+export interface TfOptions {
+  config: BenchConfig;
+  generatorTimeoutMs: (seconds: number, warmupSeconds: number) => number;
+  log: (line: string) => void;
+}
+
+/** Why the TF section cannot run here, or null. */
+export function tfUnavailable(): string | null {
+  if (!existsSync(join(TF_REPOSITORY, TF_MODEL, '1/model.json'))) return `${join(TF_REPOSITORY, TF_MODEL)} missing`;
+  return null;
+}
+
+async function waitReady(server: RunningServer, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+    if (status === 200) return;
+    if (!server.alive()) throw new Error(`${server.name} exited; its last output:\n${server.lastOutput()}`);
+    if (Date.now() > deadline) throw new Error(`${url}: not 200 within ${timeoutMs / 1000} s (last ${status})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs the section; never throws (a failure is recorded in the section). */
+export async function runTf(o: TfOptions): Promise<TfSection> {
+  const { config, log } = o;
+  const section: TfSection = { model: TF_MODEL, concurrency: TF_CONCURRENCY, cells: [] };
+  const missing = tfUnavailable();
+  if (missing !== null) return { ...section, skipped: missing };
+  const tensor: TensorCase = { input: 'measurements', shape: [1, 4], data: ROW, output: 'probabilities', outputShape: [1, 3], tolerance: 1e-5 };
+  const plan = { kind: 'duration', concurrency: TF_CONCURRENCY, warmupSeconds: config.warmupSeconds, seconds: config.seconds } as const;
+
+  const run = async (target: TfTarget, workload: Workload, address: string, extra: Partial<LoadSpec> = {}): Promise<TfCell> => {
+    const spec: LoadSpec = { workload, address, model: TF_MODEL, plan, tensor, ...extra };
+    const cell: TfCell = { target, result: null };
+    try {
+      cell.result = await runLoad(spec, o.generatorTimeoutMs(config.seconds, config.warmupSeconds));
+      if (cell.result.errors > 0) cell.error = `${cell.result.errors} failed requests: ${cell.result.firstError}`;
+      const r = cell.result;
+      log(`tf ${TF_LABEL[target]}, c=${TF_CONCURRENCY}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.latency.p50Us} us, p99 ${r.latency.p99Us} us${cell.error !== undefined ? `; ERROR ${cell.error}` : ''}`);
+    } catch (err) {
+      cell.error = err instanceof Error ? err.message : String(err);
+      log(`tf ${TF_LABEL[target]}: ERROR ${cell.error}`);
+    }
+    section.cells.push(cell);
+    return cell;
+  };
+
+  const raw = await run('raw-predict', 'tf-predict', join(TF_REPOSITORY, TF_MODEL, '1'));
+  // Raw predict's answer is the reference; without it the others are still measured, checked for shape only.
+  if (raw.result?.sample !== undefined) tensor.expected = raw.result.sample;
+  await run('runtime', 'tf-runtime', TF_REPOSITORY);
+
+  const databaseUrl = process.env.DATABASE_URL?.trim() ?? '';
+  if (!existsSync(TF_WORKER_MAIN)) {
+    section.cells.push({ target: 'worker-rest', result: null, skipped: `${TF_WORKER_MAIN} missing (run \`npx turbo run build\`)` });
+    return section;
+  }
+  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    section.cells.push({ target: 'worker-rest', result: null, skipped: 'DATABASE_URL is unset (worker-tf needs a PostgreSQL registry)' });
+    log('tf worker: skipped, DATABASE_URL is unset');
+    return section;
+  }
+  let database: ScratchDatabase | null = null;
+  let worker: RunningServer | null = null;
+  const dataDir = mkdtempSync(join(tmpdir(), 'sibyl-bench-tf-'));
+  try {
+    database = await createScratchDatabase(databaseUrl);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const v of ['DATABASE_URL', 'REDIS_URL', 'SIBYL_DATABASE_URL', 'SIBYL_REDIS_URL', 'SIBYL_HTTP_ADDRESS', 'SIBYL_GRPC_ADDRESS', 'SIBYL_METRICS_ADDRESS']) delete env[v];
+    let backend: string | undefined;
+    worker = await startServer({
+      name: 'tf-worker',
+      command: process.execPath,
+      args: [
+        TF_WORKER_MAIN,
+        ...['--model-repository', TF_REPOSITORY, '--database-url', database.url, '--data-dir', dataDir, '--advertise-host', HOST],
+        ...['--http-address', HOST, '--http-port', '0', '--grpc-address', HOST, '--grpc-port', '0', '--metrics-address', HOST, '--metrics-port', '0', '--log-format', 'json'],
+      ],
+      listeners: ['http'],
+      timeoutMs: config.startTimeoutSeconds * 1000,
+      env,
+    });
+    const backendLine = /"event":"tf-backend".*?"running":\[([^\]]*)\]/.exec(worker.lastOutput());
+    if (backendLine !== null) backend = backendLine[1]!.replace(/"/g, '');
+    await waitReady(worker, `http://${HOST}:${worker.ports.http}/v2/models/${TF_MODEL}/ready`, config.startTimeoutSeconds * 1000);
+    if (backend !== undefined) section.workerBackend = backend;
+    log(`tf worker: pid ${worker.pid}, port ${worker.ports.http}${backend !== undefined ? `, model threads on ${backend}` : ''}`);
+    await run('worker-rest', 'tensor-json', `http://${HOST}:${worker.ports.http}`, { serverPids: [worker.pid] });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    section.cells.push({ target: 'worker-rest', result: null, error: message });
+    log(`tf worker: ERROR ${message}`);
+  } finally {
+    await worker?.stop();
+    await database?.drop().catch((err: unknown) => log(`tf: could not drop database ${database?.name}: ${String(err)}`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return section;
+}
