@@ -22,7 +22,7 @@ const project = (name: string, include: string[], extra: Record<string, unknown>
 export default defineConfig({
   test: {
     projects: [
-      project('unit', ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/src/**/*.test.ts']),
+      project('unit', ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/src/**/*.test.ts', 'tests/deploy/src/**/*.test.ts']),
       project('e2e', ['tests/e2e/src/**/*.test.ts'], { testTimeout: 60_000, hookTimeout: 120_000 }),
     ],
   },
