@@ -64,7 +64,7 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
   route('GET', ['/v2'], async (_request: FastifyRequest, reply: FastifyReply) => {
     const metadata = await service.serverMetadata();
     // Extensions are what this edge serves, whatever the service behind it would offer.
-    return reply.send({ name: metadata.name, version: metadata.version, extensions });
+    return reply.send({ name: metadata.name, version: metadata.version, extensions, ...(metadata.runtimes === undefined ? {} : { runtimes: metadata.runtimes }) });
   });
 
   route('GET', [MODEL, VERSIONED], async (request: ModelRequest, reply: FastifyReply) => {

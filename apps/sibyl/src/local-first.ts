@@ -49,6 +49,8 @@ export function localFirst<S extends InferenceService>(routed: S, local: Inferen
         throw err;
       }),
     repositoryIndex: () => local.repositoryIndex(),
+    // The name, version and extensions are the routed service's; the runtimes are this process's.
+    serverMetadata: async () => ({ ...(await routed.serverMetadata()), runtimes: (await local.serverMetadata()).runtimes ?? [] }),
     modelStatistics: (name, version) => local.modelStatistics(name, version),
   } satisfies Partial<InferenceService>);
 }

@@ -45,6 +45,12 @@ export interface ServerMetadata {
   name: string;
   version: string;
   extensions: string[];
+  /**
+   * The model runtimes this server runs and what each runs on (`onnxruntime-node (CPU)`,
+   * `TensorFlow.js (wasm)`): a Sibyl field, served in REST metadata only (gRPC's message is Triton's).
+   * Undefined where no runtime runs in the process (a gateway).
+   */
+  runtimes?: string[];
 }
 
 /** One row of the model repository index (Triton's repository extension). */

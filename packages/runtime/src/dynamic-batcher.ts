@@ -33,6 +33,8 @@ const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 export interface DynamicBatcherOptions {
   model: string;
   version: string;
+  /** The runtime named in failures; default `onnxruntime`. */
+  runtime?: string;
   /** The version's resolved max_batch_size (> 0). */
   maxBatchSize: number;
   config: DynamicBatchingConfig;
@@ -133,7 +135,7 @@ function shapeKeyOf(feeds: readonly WireTensor[]): string {
 }
 
 export function createDynamicBatcher(options: DynamicBatcherOptions): DynamicBatcher {
-  const { model, version, config, pool, metrics, maxBatchSize } = options;
+  const { model, version, config, pool, metrics, maxBatchSize, runtime } = options;
   const policy = config.default_queue_policy;
   const preferred = config.preferred_batch_size;
   const fullSize = preferred.length > 0 ? Math.min(preferred[preferred.length - 1]!, maxBatchSize) : maxBatchSize;
@@ -329,7 +331,7 @@ export function createDynamicBatcher(options: DynamicBatcherOptions): DynamicBat
     const misfit = result.outputs.find((o) => o.dims[0] !== rows);
     if (misfit !== undefined) {
       const error = inferenceFailed(model, version,
-        `output '${misfit.name}' has first dimension ${String(misfit.dims[0])} for a batch of ${rows}: the model does not keep the batch dimension, so it cannot be batched dynamically`);
+        `output '${misfit.name}' has first dimension ${String(misfit.dims[0])} for a batch of ${rows}: the model does not keep the batch dimension, so it cannot be batched dynamically`, runtime);
       for (const entry of batch) finish(entry, { error });
       return;
     }

@@ -93,16 +93,19 @@ export const versionDirMissing = defineError(
 export const modelFileMissing = defineError(
   'SIBYL_MODEL_FILE_MISSING',
   'INVALID_ARGUMENT',
-  'A version directory does not hold the model file (model.onnx, or default_model_filename).',
-  (model: string, version: string, file: string) => `model '${model}' version ${version}: model file '${file}' not found`,
+  'A version directory does not hold the model file (model.onnx or model.json, or default_model_filename).',
+  (model: string, version: string, file: string | readonly string[]) =>
+    typeof file === 'string'
+      ? `model '${model}' version ${version}: model file '${file}' not found`
+      : `model '${model}' version ${version}: no model file: none of ${quoteList(file)} exists`,
 );
 
 export const modelFileInvalid = defineError(
   'SIBYL_MODEL_FILE_INVALID',
   'INVALID_ARGUMENT',
-  'onnxruntime could not load the model file (corrupt, truncated, or an operator it lacks).',
-  (model: string, version: string, file: string, why: string) =>
-    `model '${model}' version ${version}: onnxruntime cannot load '${file}': ${why}`,
+  'The runtime (onnxruntime, TensorFlow.js) could not load the model file (corrupt, truncated, or an operator it lacks).',
+  (model: string, version: string, file: string, why: string, runtime = 'onnxruntime') =>
+    `model '${model}' version ${version}: ${runtime} cannot load '${file}': ${why}`,
 );
 
 export const datatypeUnsupported = defineError(
@@ -111,6 +114,14 @@ export const datatypeUnsupported = defineError(
   'A model input or output has a type onnxruntime-node cannot exchange with JavaScript (BF16, sequences, maps).',
   (model: string, version: string, tensor: string, why: string) =>
     `model '${model}' version ${version}: tensor '${tensor}': ${why}`,
+);
+
+export const platformNotServed = defineError(
+  'SIBYL_PLATFORM_NOT_SERVED',
+  'INVALID_ARGUMENT',
+  "A model's config names a platform or backend this server has no engine for (a TensorFlow.js model on worker-onnx).",
+  (model: string, version: string, what: string, served: readonly string[]) =>
+    `model '${model}' version ${version}: ${what} is not served here; this server runs ${quoteList(served)}`,
 );
 
 export const configMismatch = defineError(
@@ -165,8 +176,8 @@ export const requestCancelled = defineError(
 export const inferenceFailed = defineError(
   'SIBYL_INFERENCE_FAILED',
   'INTERNAL',
-  'onnxruntime failed while running the model (the message carries its reason).',
-  (model: string, version: string, why: string) => `model '${model}' version ${version}: onnxruntime failed: ${why}`,
+  'The runtime (onnxruntime, TensorFlow.js) failed while running the model (the message carries its reason).',
+  (model: string, version: string, why: string, runtime = 'onnxruntime') => `model '${model}' version ${version}: ${runtime} failed: ${why}`,
 );
 
 export const instanceFailed = defineError(

@@ -1,8 +1,9 @@
 /**
- * @sibyl/runtime: the in-process ONNX data plane. Models from a source (a model repository in
- * Triton's layout, or the model registry with its artifact store, which the repositories are
- * imported into), loaded and served through the v2 InferenceService, with models running inline or
- * on worker threads; releases in the registry take effect without a restart.
+ * @sibyl/runtime: the in-process data plane. Models from a source (a model repository in Triton's
+ * layout, or the model registry with its artifact store, which the repositories are imported into),
+ * loaded by a model engine (onnxruntime-node here, TensorFlow.js from @sibyl/runtime-tf) and served
+ * through the v2 InferenceService, with models running inline or on worker threads; releases in the
+ * registry take effect without a restart.
  */
 export {
   createLocalInferenceService,
@@ -28,6 +29,9 @@ export type { SkippedEntry } from './repository-scan.js';
 export type { ModelConfig, TensorConfig, VersionPolicy, InstanceGroup, ExecutionModeSetting } from './model-config.js';
 export { DEFAULT_MAX_BATCH_SIZE } from './model-signature.js';
 export { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';
-export type { ExecutionKind, ExecutionInstance } from './execution-instance.js';
+export type { ExecutionKind, ExecutionInstance, InstanceFailureListener } from './execution-instance.js';
+export { KNOWN_BACKENDS, KNOWN_MODEL_FILES, KNOWN_PLATFORMS, type ModelEngine, type OpenInstanceOptions } from './model-engine.js';
+export { onnxEngine } from './onnx-engine.js';
+export type { RunResult, SessionInfo, WireTensor, WireValueInfo } from './wire.js';
 export { TRITON_TYPE, datatypeOfTriton } from './datatype-mapping.js';
 export * as runtimeErrors from './errors.js';

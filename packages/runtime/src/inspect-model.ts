@@ -7,14 +7,17 @@
 import { stat } from 'node:fs/promises';
 import { createMetrics } from '@sibyl/observability';
 import type { TensorMetadata } from '@sibyl/protocol';
+import { chooseEngine } from './engine-choice.js';
 import { configInvalid } from './errors.js';
-import { defaultDeclaredConfig, parseModelConfig, PLATFORM, type DeclaredConfig } from './model-config.js';
+import { defaultDeclaredConfig, parseModelConfig, type DeclaredConfig } from './model-config.js';
+import type { ModelEngine } from './model-engine.js';
 import { loadModelVersion } from './model-loader.js';
 import type { ModelLocation } from './model-source.js';
+import { onnxEngine } from './onnx-engine.js';
 
 /** What a model serves, as the registry records it (`VersionSignature`). */
 export interface ModelSignature {
-  /** `onnxruntime_onnx`. */
+  /** `onnxruntime_onnx`, `tensorflowjs_graph`, `tensorflowjs_layers`. */
   platform: string;
   /** As model metadata serves them: symbolic dims -1, a leading -1 when the model batches. */
   inputs: TensorMetadata[];
@@ -28,6 +31,8 @@ export interface InspectOptions {
   model?: string;
   /** Version in error messages. Default '1'. */
   version?: number;
+  /** The engines a model may be for (model-engine.ts); default onnxruntime alone. */
+  engines?: readonly ModelEngine[];
 }
 
 /** The name messages give the config, which has no file when it comes with an upload. */
@@ -39,8 +44,8 @@ function declared(model: string, config: unknown): DeclaredConfig {
 }
 
 /**
- * Loads the model at `path` (an ONNX file, or a directory holding `model.onnx` or the config's
- * `default_model_filename`) with `config` (Triton's config.json form, optional) and returns its
+ * Loads the model at `path` (an ONNX file, or a directory holding `model.onnx`, `model.json` (a
+ * TensorFlow.js model, with the TF engine given) or the config's `default_model_filename`) with `config` (Triton's config.json form, optional) and returns its
  * signature. Throws the runtime's SibylError when it cannot serve: SIBYL_MODEL_FILE_INVALID (corrupt,
  * truncated, not ONNX), SIBYL_MODEL_FILE_MISSING, SIBYL_DATATYPE_UNSUPPORTED, SIBYL_CONFIG_INVALID,
  * SIBYL_CONFIG_MISMATCH.
@@ -55,12 +60,15 @@ export async function inspectModel(path: string, config?: unknown, options: Insp
   const parsed = declared(model, config);
   const info = await stat(path).catch(() => undefined);
   const location: ModelLocation = info?.isDirectory() ? { dir: path } : { file: path };
-  // One inline session is enough to derive the signature; threads and warm-up runs would only cost time.
+  const engines = options.engines ?? [onnxEngine];
+  // One instance is enough to derive the signature: inline where the engine can (no thread to start).
+  const { engine } = await chooseEngine({ model, version: String(version) }, location, parsed, engines);
   const loaded = await loadModelVersion({
     model,
     version,
     location,
-    config: { ...parsed, executionMode: 'inline', instanceGroups: [] },
+    config: { ...parsed, executionMode: engine.kinds.includes('inline') ? 'inline' : 'thread', instanceGroups: [] },
+    engines,
     threadThresholdUs: 0,
     // Nothing runs here, so nothing is counted.
     metrics: createMetrics({ processMetrics: false }),
@@ -68,5 +76,5 @@ export async function inspectModel(path: string, config?: unknown, options: Insp
   });
   await loaded.pool.close();
   const { signature } = loaded;
-  return { platform: PLATFORM, inputs: signature.inputs, outputs: signature.outputs, maxBatchSize: signature.maxBatchSize };
+  return { platform: loaded.platform, inputs: signature.inputs, outputs: signature.outputs, maxBatchSize: signature.maxBatchSize };
 }

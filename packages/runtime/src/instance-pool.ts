@@ -60,10 +60,12 @@ interface Waiter {
 export interface PoolLabels {
   model: string;
   version: string;
+  /** The runtime named in failures; default `onnxruntime`. */
+  runtime?: string;
 }
 
 export function createInstancePool(instances: readonly ExecutionInstance[], labels: PoolLabels): InstancePool {
-  const { model, version } = labels;
+  const { model, version, runtime } = labels;
   const live = new Set(instances);
   const idle: ExecutionInstance[] = [...instances];
   const queue: Waiter[] = [];
@@ -92,7 +94,7 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
       (err: unknown) => {
         const why = err instanceof Error ? err.message : String(err);
         release(instance);
-        waiter.reject(live.has(instance) ? inferenceFailed(model, version, why) : instanceFailed(model, version, why));
+        waiter.reject(live.has(instance) ? inferenceFailed(model, version, why, runtime) : instanceFailed(model, version, why));
       },
     );
   };

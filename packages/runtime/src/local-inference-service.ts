@@ -31,7 +31,9 @@ import { batchMismatch, batchTooLarge, deadlineExceeded, modelNotFound, modelNot
 import { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';
 import type { PoolRunResult } from './instance-pool.js';
 import { summarise, type LoadSummary } from './load-summary.js';
-import { PLATFORM, type ModelConfig } from './model-config.js';
+import type { ModelConfig } from './model-config.js';
+import type { ModelEngine } from './model-engine.js';
+import { onnxEngine } from './onnx-engine.js';
 import type { ModelSource } from './model-source.js';
 import { createModelSync } from './model-sync.js';
 import type { LoadedVersion } from './model-loader.js';
@@ -65,6 +67,8 @@ export interface LocalInferenceServiceOptions {
   loadConcurrency?: number;
   /** `execution_mode: auto` keeps a model on threads when its typical (median) warm-up run exceeds this; microseconds, default 200. */
   autoThreadThresholdUs?: number;
+  /** The engines models run on (model-engine.ts); default onnxruntime alone. */
+  engines?: readonly ModelEngine[];
 }
 
 export interface LocalInferenceService extends InferenceService {
@@ -137,6 +141,8 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
   if (options.source === undefined && options.repositories === undefined) throw new TypeError('option source or repositories is required');
   const source = options.source ?? createDirectorySource(options.repositories!, logger);
   const serverMetadata: ServerMetadata = Object.freeze({ name: 'sibyl', version: options.serverVersion, extensions: [...options.extensions] });
+  const engines = options.engines ?? [onnxEngine];
+  if (engines.length === 0) throw new TypeError('option engines must name at least one engine');
   const served = new ServedModels(source.unknownModel);
   // Which models serve: all but the unloaded ones, or (explicit model control) only the loaded ones.
   const explicit = options.explicitModelControl ?? false;
@@ -158,6 +164,7 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
     metrics,
     concurrency,
     threadThresholdUs: thresholdUs,
+    engines,
     isSelected,
     isClosed: () => closing !== undefined,
   });
@@ -274,14 +281,14 @@ export function createLocalInferenceService(options: LocalInferenceServiceOption
       return loaded && closing === undefined && (!strict || served.allReady());
     },
     async serverMetadata() {
-      return { ...serverMetadata, extensions: [...serverMetadata.extensions] };
+      return { ...serverMetadata, extensions: [...serverMetadata.extensions], runtimes: engines.map((e) => e.description) };
     },
     async modelMetadata(name, version): Promise<ModelMetadata> {
       const { entry, metadata } = served.ready(name, version);
       return {
         name,
         versions: served.available(entry),
-        platform: PLATFORM,
+        platform: metadata.platform,
         inputs: metadata.inputs.map((t) => ({ ...t, shape: [...t.shape] })),
         outputs: metadata.outputs.map((t) => ({ ...t, shape: [...t.shape] })),
       };

@@ -129,7 +129,18 @@ describe('parseModelConfig: every rule names the field and says why', () => {
     expect(parsed.executionMode).toBe('auto');
     expect(parsed.maxBatchSize).toBeUndefined();
     expect(instanceCount(parsed)).toBe(1);
-    expect(parsed.defaultModelFilename).toBe('model.onnx');
+    // No file name, platform or backend: the version directory's file decides (model.onnx, model.json).
+    expect(parsed.defaultModelFilename).toBeUndefined();
+    expect(parsed.platform).toBeUndefined();
+    expect(parsed.backend).toBeUndefined();
+  });
+
+  it('takes every platform an engine serves, with its backend, and refuses a mismatch naming both', () => {
+    expect(parseModelConfig('m', FILE, { platform: 'tensorflowjs_graph' })).toMatchObject({ platform: 'tensorflowjs_graph', backend: 'tfjs' });
+    expect(parseModelConfig('m', FILE, { backend: 'onnxruntime' })).toMatchObject({ platform: undefined, backend: 'onnxruntime' });
+    expect(() => parseModelConfig('m', FILE, { platform: 'tensorflow_savedmodel' })).toThrow(/platform.*'tensorflow_savedmodel' is not supported; Sibyl serves 'onnxruntime_onnx', 'tensorflowjs_graph', 'tensorflowjs_layers'/);
+    expect(() => parseModelConfig('m', FILE, { platform: 'tensorflowjs_layers', backend: 'onnxruntime' })).toThrow(/backend.*'onnxruntime' does not serve platform 'tensorflowjs_layers' \(its backend is 'tfjs'\)/);
+    expect(() => parseModelConfig('m', FILE, { backend: 'pytorch' })).toThrow(/backend.*'pytorch' is not supported/);
   });
 
   it('reads dynamic_batching: Triton defaults for what it leaves out', () => {

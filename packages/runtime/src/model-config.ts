@@ -20,6 +20,7 @@ import {
   type JsonObject,
 } from './config-reader.js';
 import { datatypeOfTriton } from './datatype-mapping.js';
+import { KNOWN_BACKENDS, KNOWN_PLATFORMS } from './model-engine.js';
 import type { SessionThreads } from './session-settings.js';
 
 export const PLATFORM = 'onnxruntime_onnx';
@@ -103,10 +104,15 @@ export interface DeclaredConfig {
   inputs: TensorConfig[];
   /** Empty: every output of the model file. Otherwise the outputs served (a subset is allowed). */
   outputs: TensorConfig[];
+  /** The config's platform (a known one); undefined: decided by the model file found. */
+  platform: string | undefined;
+  /** The config's backend, or the declared platform's; undefined: decided by the model file found. */
+  backend: string | undefined;
   /** Default `all`: every version directory is served. */
   versionPolicy: VersionPolicy;
   instanceGroups: InstanceGroup[];
-  defaultModelFilename: string;
+  /** Undefined: the engine's own file name (model.onnx, model.json), whichever the version directory holds. */
+  defaultModelFilename: string | undefined;
   parameters: Record<string, { string_value: string }>;
   executionMode: ExecutionModeSetting;
   threads: SessionThreads;
@@ -369,17 +375,22 @@ export function parseModelConfig(model: string, file: string, raw: unknown): Dec
     const name = stringAt(ctx, 'name', obj['name']);
     if (name !== model) fail(ctx, 'name', `'${name}' differs from the model's directory name '${model}'; Triton requires them to match`);
   }
+  let platform: string | undefined;
   if (obj['platform'] !== undefined) {
-    const platform = stringAt(ctx, 'platform', obj['platform']);
-    if (platform !== PLATFORM) fail(ctx, 'platform', `'${platform}' is not supported; this runtime serves '${PLATFORM}' models`);
+    platform = stringAt(ctx, 'platform', obj['platform']);
+    if (!KNOWN_PLATFORMS.has(platform)) fail(ctx, 'platform', `'${platform}' is not supported; Sibyl serves ${[...KNOWN_PLATFORMS.keys()].map((p) => `'${p}'`).join(', ')}`);
   }
+  let backend: string | undefined;
   if (obj['backend'] !== undefined) {
-    const backend = stringAt(ctx, 'backend', obj['backend']);
-    if (backend !== BACKEND) fail(ctx, 'backend', `'${backend}' is not supported; this runtime is the '${BACKEND}' backend`);
+    backend = stringAt(ctx, 'backend', obj['backend']);
+    if (!KNOWN_BACKENDS.has(backend)) fail(ctx, 'backend', `'${backend}' is not supported; Sibyl's backends are ${[...KNOWN_BACKENDS].map((b) => `'${b}'`).join(', ')}`);
+    if (platform !== undefined && KNOWN_PLATFORMS.get(platform) !== backend) {
+      fail(ctx, 'backend', `'${backend}' does not serve platform '${platform}' (its backend is '${KNOWN_PLATFORMS.get(platform)}')`);
+    }
   }
   const maxBatchSize =
     obj['max_batch_size'] === undefined ? undefined : integerAt(ctx, 'max_batch_size', obj['max_batch_size'], 0, 'a non-negative integer');
-  let defaultModelFilename = DEFAULT_MODEL_FILENAME;
+  let defaultModelFilename: string | undefined;
   if (obj['default_model_filename'] !== undefined) {
     defaultModelFilename = stringAt(ctx, 'default_model_filename', obj['default_model_filename']);
     if (defaultModelFilename === '' || defaultModelFilename === '.' || defaultModelFilename === '..' || /[/\\]/.test(defaultModelFilename)) {
@@ -391,6 +402,8 @@ export function parseModelConfig(model: string, file: string, raw: unknown): Dec
     maxBatchSize,
     inputs: obj['input'] === undefined ? [] : tensors(ctx, 'input', obj['input']),
     outputs: obj['output'] === undefined ? [] : tensors(ctx, 'output', obj['output']),
+    platform,
+    backend: backend ?? (platform === undefined ? undefined : KNOWN_PLATFORMS.get(platform)),
     versionPolicy: obj['version_policy'] === undefined ? { all: {} } : versionPolicy(ctx, obj['version_policy']),
     instanceGroups: obj['instance_group'] === undefined ? [] : instanceGroups(ctx, model, obj['instance_group']),
     defaultModelFilename,
@@ -406,9 +419,11 @@ export function defaultDeclaredConfig(): DeclaredConfig {
     maxBatchSize: undefined,
     inputs: [],
     outputs: [],
+    platform: undefined,
+    backend: undefined,
     versionPolicy: { all: {} },
     instanceGroups: [],
-    defaultModelFilename: DEFAULT_MODEL_FILENAME,
+    defaultModelFilename: undefined,
     parameters: {},
     executionMode: 'auto',
     threads: {},

@@ -3,22 +3,19 @@
  * picks inline or thread execution, and starts its execution instances behind an instance pool.
  * Every failure is a SibylError naming the model, version and file, and why.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { Logger, SibylMetrics } from '@sibyl/observability';
-import { isSibylError, type Datatype, type SibylError } from '@sibyl/protocol';
+import { isSibylError, type Datatype } from '@sibyl/protocol';
 import { createDynamicBatcher, type DynamicBatcher } from './dynamic-batcher.js';
-import { configMismatch, datatypeUnsupported, instanceFailed, modelFileInvalid, modelFileMissing } from './errors.js';
+import { chooseEngine } from './engine-choice.js';
+import { configMismatch, instanceFailed } from './errors.js';
 import type { ExecutionInstance, ExecutionKind } from './execution-instance.js';
 import { chooseExecution, measureRunUs, warmupFeeds } from './execution-mode.js';
-import { createInlineInstance } from './inline-instance.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
-import { BACKEND, PLATFORM, instanceCount, type DeclaredConfig, type ModelConfig } from './model-config.js';
+import { instanceCount, type DeclaredConfig, type ModelConfig } from './model-config.js';
+import type { ModelEngine } from './model-engine.js';
 import type { ModelLocation } from './model-source.js';
 import { resolveSignature, type Signature } from './model-signature.js';
-import { graphValueTypes, UNSUPPORTED_ELEM_TYPES } from './onnx-graph-types.js';
-import { defaultSessionSettings } from './session-settings.js';
-import { createThreadInstance } from './thread-instance.js';
 
 export interface LoadVersionOptions {
   model: string;
@@ -26,6 +23,8 @@ export interface LoadVersionOptions {
   /** The model file, or a directory holding `<default_model_filename>` (Triton's version directory). */
   location: ModelLocation;
   config: DeclaredConfig;
+  /** The engines this service runs; the version goes to one of them (engine-choice.ts). */
+  engines: readonly ModelEngine[];
   /** `auto` keeps a model on threads when its typical (median) warm-up run exceeds this, microseconds. */
   threadThresholdUs: number;
   /** Where a failed warm-up is reported (only `auto` runs one); default: nowhere. */
@@ -38,6 +37,9 @@ export interface LoadVersionOptions {
 
 export interface LoadedVersion {
   version: string;
+  /** The platform it serves as (`onnxruntime_onnx`, `tensorflowjs_graph`, ...), and the engine that runs it. */
+  platform: string;
+  engine: ModelEngine;
   /** The model file loaded. */
   file: string;
   /** Its size, bytes (the floor of what the version costs in memory). */
@@ -57,23 +59,6 @@ export interface LoadedVersion {
   loadMs: number;
 }
 
-async function findModelFile(model: string, version: string, location: ModelLocation, filename: string): Promise<string> {
-  const path = 'file' in location ? location.file : join(location.dir, filename);
-  try {
-    const info = await stat(path);
-    if (info.isFile()) return path;
-    // Triton's onnxruntime backend also takes a directory of that name holding model.onnx (with external data files).
-    if (info.isDirectory()) {
-      const inner = join(path, 'model.onnx');
-      if ((await stat(inner).catch(() => undefined))?.isFile()) return inner;
-      throw modelFileMissing(model, version, inner);
-    }
-  } catch (err) {
-    if (isSibylError(err)) throw err;
-  }
-  throw modelFileMissing(model, version, path);
-}
-
 /**
  * Runs every instance before the version is marked READY, on generated (zero) inputs at batch 1, so
  * that no client request pays a fresh session's first run. Measured on iris (inline, onnxruntime-node
@@ -88,31 +73,11 @@ async function warmUp(instance: ExecutionInstance, signature: Signature): Promis
   for (let i = 0; i < READY_WARMUP_RUNS; i++) await instance.run(warmupFeeds(signature.inputs, batch), fetches);
 }
 
-/** onnxruntime's load error, with the tensor named when the cause is a type the binding cannot exchange. */
-async function explainLoadFailure(model: string, version: string, file: string, err: unknown): Promise<SibylError> {
-  const message = err instanceof Error ? err.message : String(err);
-  const unsupported = /^Unsupported data type: (\d+)/.exec(message);
-  if (unsupported !== null) {
-    try {
-      const elemType = Number(unsupported[1]);
-      const value = graphValueTypes(await readFile(file)).find((v) => v.elemType === elemType);
-      const typeName = UNSUPPORTED_ELEM_TYPES[elemType] ?? `onnx element type ${elemType}`;
-      if (value !== undefined) {
-        return datatypeUnsupported(model, version, value.name,
-          `${value.kind} of type ${typeName} is not supported: onnxruntime-node cannot exchange it with JavaScript`);
-      }
-    } catch {
-      // Fall through to onnxruntime's own words.
-    }
-  }
-  return modelFileInvalid(model, version, file, message);
-}
-
 export async function loadModelVersion(options: LoadVersionOptions): Promise<LoadedVersion> {
   const started = performance.now();
   const { model, config, logger } = options;
   const version = String(options.version);
-  const file = await findModelFile(model, version, options.location, config.defaultModelFilename);
+  const { engine, file } = await chooseEngine({ model, version }, options.location, config, options.engines);
   const fileBytes = (await stat(file)).size;
   const where = { model, version, file };
 
@@ -128,18 +93,23 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
     options.onInstanceFailure(reason, pool.size);
   };
   const open = async (kind: ExecutionKind): Promise<ExecutionInstance> => {
-    const settings = defaultSessionSettings(kind, config.threads);
     try {
-      return kind === 'inline'
-        ? await createInlineInstance(file, settings)
-        : await createThreadInstance({ modelPath: file, settings, onFailure });
+      return await engine.open({ file, kind, threads: config.threads, onFailure });
     } catch (err) {
-      throw await explainLoadFailure(model, version, file, err);
+      throw await engine.explainLoadFailure(model, version, file, err);
     }
   };
+  const canInline = engine.kinds.includes('inline');
+  if (config.executionMode === 'inline' && !canInline) {
+    throw configMismatch(model, version, file, 'parameters.execution_mode', `'inline' is not available: ${engine.description} runs models on threads only`);
+  }
 
   try {
     const first = await open(config.executionMode === 'inline' ? 'inline' : 'thread');
+    const platform = first.info.platform ?? engine.platforms[0]!;
+    if (config.platform !== undefined && config.platform !== platform) {
+      throw configMismatch(model, version, file, 'platform', `'${config.platform}' declared, the model file is a '${platform}' model`);
+    }
     instances.push(first);
     const signature = resolveSignature(where, config, first.info);
     const batching = config.dynamicBatching;
@@ -156,7 +126,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
 
     let warmupUs: number | undefined;
     let warmed: ExecutionInstance | undefined;
-    if (config.executionMode === 'auto') {
+    if (config.executionMode === 'auto' && canInline) {
       try {
         warmupUs = Math.round(await measureRunUs(first, signature.inputs, signature.outputs.map((o) => o.name), signature.maxBatchSize));
         warmed = first;
@@ -166,7 +136,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       }
     }
     // Inline is one instance whatever instance_group.count says: sessions on one thread cannot overlap.
-    const executionKind = chooseExecution(config.executionMode, warmupUs, options.threadThresholdUs);
+    const executionKind = canInline ? chooseExecution(config.executionMode, warmupUs, options.threadThresholdUs) : 'thread';
     if (executionKind !== first.kind) {
       instances.length = 0;
       await first.close();
@@ -186,13 +156,13 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       logger?.debug({ model, version, err: coldReason instanceof Error ? coldReason.message : String(coldReason) },
         `model '${model}' version ${version}: warm-up run on zero inputs failed; its first requests pay the first run`);
     }
-    pool = createInstancePool(instances, { model, version });
+    pool = createInstancePool(instances, { model, version, runtime: engine.runtimeName });
     if (failedWhileLoading !== undefined) throw instanceFailed(model, version, failedWhileLoading);
     let batcher: DynamicBatcher | undefined;
     let served: InstancePool = pool;
     if (batching !== undefined) {
       const inner = pool;
-      const attached = createDynamicBatcher({ model, version, maxBatchSize: signature.maxBatchSize, config: batching, pool: inner, metrics: options.metrics });
+      const attached = createDynamicBatcher({ model, version, runtime: engine.runtimeName, maxBatchSize: signature.maxBatchSize, config: batching, pool: inner, metrics: options.metrics });
       batcher = attached;
       served = {
         get size() {
@@ -212,19 +182,21 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
 
     const normalised: ModelConfig = {
       name: model,
-      platform: PLATFORM,
-      backend: BACKEND,
+      platform,
+      backend: engine.backend,
       version_policy: config.versionPolicy,
       max_batch_size: signature.maxBatchSize,
       input: signature.inputConfigs,
       output: signature.outputConfigs,
       instance_group: config.instanceGroups.length > 0 ? config.instanceGroups : [{ name: `${model}_0`, kind: 'KIND_CPU', count: 1 }],
-      default_model_filename: config.defaultModelFilename,
+      default_model_filename: config.defaultModelFilename ?? engine.modelFilename,
       parameters: config.parameters,
     };
     if (batching !== undefined) normalised.dynamic_batching = structuredClone(batching);
     return {
       version,
+      platform,
+      engine,
       file,
       fileBytes,
       signature,

@@ -18,7 +18,7 @@ import type { Logger, SibylMetrics } from '@sibyl/observability';
 import { isSibylError } from '@sibyl/protocol';
 import { reasonOf } from './directory-source.js';
 import { loadModelVersion } from './model-loader.js';
-import { PLATFORM } from './model-config.js';
+import type { ModelEngine } from './model-engine.js';
 import type { ModelSource, SourceModel, SourceVersion } from './model-source.js';
 import type { SkippedEntry } from './repository-scan.js';
 import { newVersionEntry, type ModelEntry, type ServedModels, type VersionEntry } from './served-models.js';
@@ -31,6 +31,7 @@ export interface ModelSyncOptions {
   /** Versions loading at the same time, at most. */
   concurrency: number;
   threadThresholdUs: number;
+  engines: readonly ModelEngine[];
   /** Whether a model is to be served (explicit model control selects models one by one). */
   isSelected(name: string): boolean;
   /** True once the service closed: nothing loads any more, and a load that finishes is released. */
@@ -185,6 +186,7 @@ export function createModelSync(options: ModelSyncOptions): ModelSync {
         version: v.version,
         location: from.location,
         config: from.config,
+        engines: options.engines,
         threadThresholdUs: options.threadThresholdUs,
         logger,
         metrics,
@@ -210,17 +212,17 @@ export function createModelSync(options: ModelSyncOptions): ModelSync {
         await loaded.pool.close();
         return;
       }
-      const { signature, executionKind, loadMs } = loaded;
+      const { signature, executionKind, loadMs, platform } = loaded;
       v.loaded = loaded;
-      v.metadata = { name: model, versions: [], platform: PLATFORM, inputs: signature.inputs, outputs: signature.outputs };
+      v.metadata = { name: model, versions: [], platform, inputs: signature.inputs, outputs: signature.outputs };
       v.state = 'READY';
       v.reason = '';
       metrics.setModelReady(model, version, true);
       const instances = loaded.pool.size;
       const how = executionKind === 'thread' ? `thread x${instances}` : 'inline';
       logger.info(
-        { ...fields, platform: PLATFORM, executionMode: executionKind, instances, maxBatchSize: signature.maxBatchSize, warmupUs: loaded.warmupUs, loadMs },
-        `loaded model '${model}' version ${version} (${PLATFORM}, ${how}) in ${loadMs} ms`,
+        { ...fields, platform, engine: loaded.engine.description, executionMode: executionKind, instances, maxBatchSize: signature.maxBatchSize, warmupUs: loaded.warmupUs, loadMs },
+        `loaded model '${model}' version ${version} (${platform} on ${loaded.engine.description}, ${how}) in ${loadMs} ms`,
       );
       source.report?.(model, v.version, 'ready', '');
     } catch (err) {

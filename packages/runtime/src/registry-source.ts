@@ -19,6 +19,7 @@ import { isSibylError } from '@sibyl/protocol';
 import type { Model, ModelVersion, Registry, VersionState } from '@sibyl/registry';
 import { policyReason, reasonOf } from './directory-source.js';
 import { defaultDeclaredConfig, parseModelConfig, type DeclaredConfig } from './model-config.js';
+import type { ModelEngine } from './model-engine.js';
 import type { ModelLocation, ModelSource, SourceListing, SourceModel, SourceVersion, VersionReport } from './model-source.js';
 import { importRepositories, type ImportProblems, type ImportSummary } from './repository-import.js';
 import type { SkippedEntry } from './repository-scan.js';
@@ -34,6 +35,8 @@ export interface RegistrySourceOptions {
   pollSecs?: number;
   /** Audit actor of the import's changes. Default 'model-repository'. */
   importActor?: string;
+  /** The engines an imported version is checked on before it is registered; default onnxruntime alone. */
+  engines?: readonly ModelEngine[];
   /** Audit actor of the state reports. Default 'serving'. */
   reportActor?: string;
   /**
@@ -185,7 +188,11 @@ export function createRegistrySource(options: RegistrySourceOptions): RegistrySo
   let importing: Promise<unknown> = Promise.resolve();
   function runImport(only?: string): Promise<ImportSummary> {
     const run = importing.then(async () => {
-      const summary = await importRepositories({ registry, artifacts, logger, repositories, actor: importActor, ...(only === undefined ? {} : { only }) });
+      const summary = await importRepositories({
+        registry, artifacts, logger, repositories, actor: importActor,
+        ...(only === undefined ? {} : { only }),
+        ...(options.engines === undefined ? {} : { engines: options.engines }),
+      });
       const before = problems;
       const after = only === undefined ? new Map<string, ImportProblems>() : new Map(before);
       if (only !== undefined) after.delete(only);

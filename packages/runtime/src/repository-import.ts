@@ -34,6 +34,7 @@ import { inspectModel } from './inspect-model.js';
 import { packDirectory } from './pack-directory.js';
 import { scanRepositories, type ScannedModel, type SkippedEntry } from './repository-scan.js';
 import { selectVersions } from './version-policy.js';
+import { KNOWN_MODEL_FILES, type ModelEngine } from './model-engine.js';
 
 /** What could not be imported of one model, as serving reports it. */
 export interface ImportProblems {
@@ -66,6 +67,8 @@ export interface ImportOptions {
   actor: string;
   /** Import only this model. */
   only?: string;
+  /** The engines a version may load on, to check that it serves before it is registered; default onnxruntime alone. */
+  engines?: readonly ModelEngine[];
 }
 
 const RELEASE_ACTIONS = new Set(['deploy', 'rollback', 'undeploy']);
@@ -79,7 +82,17 @@ interface Artifact {
   format: 'onnx-file' | 'tar.gz';
 }
 
-async function artifactOf(model: string, version: number, versionDir: string, modelFilename: string): Promise<Artifact> {
+/** The model file a version directory holds: the config's name, else the first engine's own name present (model.onnx, model.json). */
+async function modelFileOf(model: string, version: number, versionDir: string, declared: string | undefined): Promise<string> {
+  if (declared !== undefined) return declared;
+  for (const name of KNOWN_MODEL_FILES.keys()) {
+    if ((await stat(join(versionDir, name)).catch(() => undefined)) !== undefined) return name;
+  }
+  throw modelFileMissing(model, String(version), [...KNOWN_MODEL_FILES.keys()].map((name) => join(versionDir, name)));
+}
+
+async function artifactOf(model: string, version: number, versionDir: string, declared: string | undefined): Promise<Artifact> {
+  const modelFilename = await modelFileOf(model, version, versionDir, declared);
   const file = join(versionDir, modelFilename);
   const info = await stat(file).catch(() => undefined);
   if (info === undefined) throw modelFileMissing(model, String(version), file);
@@ -215,7 +228,7 @@ class ModelImport {
       }
     }
 
-    const signature = await inspectModel(artifact.inspectPath, config ?? undefined, { model: name, version: dir });
+    const signature = await inspectModel(artifact.inspectPath, config ?? undefined, { model: name, version: dir, ...(this.options.engines === undefined ? {} : { engines: this.options.engines }) });
     await artifacts.put(artifact.open(), { filename: artifact.filename, expectedSha256: sha256, expectedSize: size });
     if (this.model === undefined) {
       try {

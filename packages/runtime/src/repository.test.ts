@@ -248,7 +248,8 @@ describe('model repository: loading, metadata, failures', () => {
     const line = h.logs.find((l) => l['model'] === 'configured' && l.level === 'info');
     expect(line).toMatchObject({ version: '1', platform: 'onnxruntime_onnx', executionMode: 'inline', instances: 1 });
     expect(typeof line?.['loadMs']).toBe('number');
-    expect(line?.msg).toMatch(/^loaded model 'configured' version 1 \(onnxruntime_onnx, inline\) in \d+ ms$/);
+    expect(line).toMatchObject({ engine: 'onnxruntime-node (CPU)' });
+    expect(line?.msg).toMatch(/^loaded model 'configured' version 1 \(onnxruntime_onnx on onnxruntime-node \(CPU\), inline\) in \d+ ms$/);
     expect(h.logs.filter((l) => l.level === 'info' && String(l.msg).startsWith('loaded model'))).toHaveLength(ready.length);
   });
 
@@ -301,7 +302,7 @@ describe('readiness and repositories', () => {
       const summary = await h.service.load();
       expect(summary).toMatchObject({ loaded: 1, failed: 0 });
       expect(await h.service.serverReady()).toBe(true);
-      expect(await h.service.serverMetadata()).toEqual({ name: 'sibyl', version: '1.2.3', extensions: ['model_repository', 'binary_tensor_data'] });
+      expect(await h.service.serverMetadata()).toEqual({ name: 'sibyl', version: '1.2.3', extensions: ['model_repository', 'binary_tensor_data'], runtimes: ['onnxruntime-node (CPU)'] });
       await h.service.close();
     } finally {
       await cleanup();

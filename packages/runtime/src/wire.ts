@@ -55,6 +55,8 @@ export interface WireValueInfo {
 export interface SessionInfo {
   inputs: WireValueInfo[];
   outputs: WireValueInfo[];
+  /** The platform the model file is, when its engine serves more than one (tensorflowjs_graph, tensorflowjs_layers). */
+  platform?: string;
 }
 
 /** onnxruntime session options this runtime sets (a cloneable subset of InferenceSession.SessionOptions). */
