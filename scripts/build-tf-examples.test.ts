@@ -1,5 +1,5 @@
 /**
- * The committed TensorFlow.js example repository (examples/models-tf) is exactly what
+ * The committed TensorFlow.js example repository (examples/models) is exactly what
  * build-tf-examples.ts writes (tfjs's CPU backend trains bit-reproducibly: same bytes on every run),
  * its model is small, and it classifies the held-out iris rows.
  */
@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTfExamples, IRIS_TF, type TfBuildResult } from './build-tf-examples.js';
 
-const COMMITTED = fileURLToPath(new URL('../examples/models-tf', import.meta.url));
+const COMMITTED = fileURLToPath(new URL('../examples/models', import.meta.url));
 
-describe('examples/models-tf', () => {
+describe('examples/models', () => {
   let out: string;
   let result: TfBuildResult;
 

@@ -1,13 +1,13 @@
 /**
- * Builds the TensorFlow.js example repository (examples/models-tf) from the data in examples/data:
+ * Builds the TensorFlow.js example model of examples/models from the data in examples/data:
  * `iris_tf`, a small dense layers model trained on the iris measurements.
  *
  *   npx tsx scripts/build-tf-examples.ts [output directory]
  *
  * Deterministic: seeded initialisers, no shuffling, full-batch training on tfjs's pure-JS CPU backend
  * (no threads, no SIMD reductions), fixed layer names. scripts/build-tf-examples.test.ts rebuilds it
- * and checks the committed bytes. It is its own repository, not part of examples/models, because
- * that one is the ONNX repository the all-in-one imports into the registry.
+ * and checks the committed bytes. It writes only `iris_tf/`: the ONNX models beside it are
+ * scripts/build-examples.ts's.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DATA_DIR } from './build-examples/example-model.js';
 import { IRIS_CSV, isHeldOut, parseIrisCsv } from './build-examples/iris.js';
 
-export const DEFAULT_TF_OUTPUT_DIR = fileURLToPath(new URL('../examples/models-tf', import.meta.url));
+export const DEFAULT_TF_OUTPUT_DIR = fileURLToPath(new URL('../examples/models', import.meta.url));
 export const IRIS_TF = 'iris_tf';
 export const IRIS_TF_INPUT = 'measurements';
 export const IRIS_TF_OUTPUT = 'probabilities';

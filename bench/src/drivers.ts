@@ -143,7 +143,7 @@ async function tfPredictDriver(spec: LoadSpec): Promise<Driver> {
 
 async function tfRuntimeDriver(spec: LoadSpec): Promise<Driver> {
   const c = spec.tensor!;
-  const service = await tfRuntimeService(spec.address);
+  const service = await tfRuntimeService(spec.address, spec.model);
   // A fresh array per call, as measure.ts: the runtime hands the input's buffer to the model thread.
   const send = () => service.infer({ modelName: spec.model, inputs: [{ name: c.input, datatype: 'FP32', shape: c.shape, data: Float32Array.from(c.data) }] });
   const values = (r: unknown) =>

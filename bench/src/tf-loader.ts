@@ -4,9 +4,11 @@
  * not depend on tfjs itself), on the WASM backend that the runtime's model threads choose on a machine
  * without native TensorFlow (packages/runtime-tf/scripts/measure.ts does the same).
  */
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 
 /** The part of tfjs's API the raw row uses. */
@@ -44,10 +46,32 @@ export async function loadRawTf(versionDir: string): Promise<{ tf: RawTf; model:
   return { tf, model };
 }
 
-/** @sibyl/runtime-tf's InferenceService on `repository`, loaded (its default backend choice and threads). */
-export async function tfRuntimeService(repository: string) {
-  const { createTfInferenceService } = await import('@sibyl/runtime-tf');
-  const service = createTfInferenceService({ repository, serverVersion: 'bench', extensions: [] });
+/**
+ * @sibyl/runtime's data plane with @sibyl/runtime-tf's engine (its default backend choice and
+ * threads) serving `model` of `repository`, loaded: what worker-tf runs, without the transport.
+ * Only that model is loaded (copied to a scratch repository), not the ONNX models beside it.
+ */
+export async function tfRuntimeService(repository: string, model: string) {
+  const { createTfEngine } = await import('@sibyl/runtime-tf');
+  const { createDirectorySource, createLocalInferenceService } = await import('@sibyl/runtime');
+  const { createLogger, createMetrics } = await import('@sibyl/observability');
+  const scratch = await mkdtemp(join(tmpdir(), 'sibyl-bench-tf-runtime-'));
+  await cp(join(repository, model), join(scratch, model), { recursive: true });
+  const logger = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+  const service = createLocalInferenceService({
+    source: createDirectorySource([scratch], logger),
+    logger,
+    metrics: createMetrics({ processMetrics: false }),
+    serverVersion: 'bench',
+    extensions: [],
+    engines: [createTfEngine()],
+  });
   await service.load();
-  return service;
+  return {
+    infer: service.infer.bind(service),
+    async close() {
+      await service.close();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,24 +1,25 @@
 /**
- * The TensorFlow.js section, on examples/models-tf/iris_tf at concurrency 16, one row per request:
+ * The TensorFlow.js section, on examples/models/iris_tf at concurrency 16, one row per request:
  * raw TensorFlow.js `model.predict` + `data()` in the generator's process (the floor, as
- * packages/runtime-tf/scripts/measure.ts), @sibyl/runtime-tf's infer in the generator's process (model
+ * packages/runtime-tf/scripts/measure.ts), the data plane with the TF engine in the generator's process (model
  * thread and back), and worker-tf (`apps/worker/dist/main-tf.js`) over REST JSON. Raw predict runs
  * first; its first answer is what the other two must return.
  *
- * worker-tf needs a registry (`--database-url`, never PGlite): it gets a scratch database on
- * DATABASE_URL's server, dropped afterwards, and no Redis (in-process coordination, one process).
+ * worker-tf serves the registry's models (`--database-url`, never PGlite): management imports the
+ * model into a scratch database on DATABASE_URL's server (dropped afterwards) and serves its files;
+ * no Redis (in-process coordination, one process).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { LoadSpec, TensorCase, Workload } from './load-spec.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT, SPLIT_MAIN } from './paths.js';
 import { runLoad, startServer, type RunningServer } from './processes.js';
 import { TF_LABEL, type TfCell, type TfSection, type TfTarget } from './sections.js';
 import { createScratchDatabase, type ScratchDatabase } from './split-state.js';
 
-export const TF_REPOSITORY = join(REPO_ROOT, 'examples/models-tf');
+export const TF_REPOSITORY = join(REPO_ROOT, 'examples/models');
 export const TF_MODEL = 'iris_tf';
 export const TF_WORKER_MAIN = join(REPO_ROOT, 'apps/worker/dist/main-tf.js');
 export const TF_CONCURRENCY = 16;
@@ -36,6 +37,21 @@ export interface TfOptions {
 export function tfUnavailable(): string | null {
   if (!existsSync(join(TF_REPOSITORY, TF_MODEL, '1/model.json'))) return `${join(TF_REPOSITORY, TF_MODEL)} missing`;
   return null;
+}
+
+/** Sends one request for the model until it is answered 200 (the worker loads it on the first). */
+async function warmUpInfer(server: RunningServer, url: string, timeoutMs: number): Promise<void> {
+  const body = JSON.stringify({ inputs: [{ name: 'measurements', shape: [1, 4], datatype: 'FP32', data: ROW }] });
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(30_000) }).catch((err: unknown) => String(err));
+    if (typeof res !== 'string' && res.status === 200) return;
+    last = typeof res === 'string' ? res : `HTTP ${res.status} ${(await res.text()).slice(0, 300)}`;
+    if (!server.alive()) throw new Error(`${server.name} exited; its last output:\n${server.lastOutput()}`);
+    if (Date.now() > deadline) throw new Error(`${url}: not answered within ${timeoutMs / 1000} s (last ${last})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 async function waitReady(server: RunningServer, url: string, timeoutMs: number): Promise<void> {
@@ -90,28 +106,45 @@ export async function runTf(o: TfOptions): Promise<TfSection> {
     return section;
   }
   let database: ScratchDatabase | null = null;
-  let worker: RunningServer | null = null;
+  const servers: RunningServer[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'sibyl-bench-tf-'));
   try {
     database = await createScratchDatabase(databaseUrl);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const v of ['DATABASE_URL', 'REDIS_URL', 'SIBYL_DATABASE_URL', 'SIBYL_REDIS_URL', 'SIBYL_HTTP_ADDRESS', 'SIBYL_GRPC_ADDRESS', 'SIBYL_METRICS_ADDRESS']) delete env[v];
-    let backend: string | undefined;
-    worker = await startServer({
+    // As deployed: management imports the model into the registry and serves its files; the worker
+    // loads it on the first request, fetching the files from management.
+    const repository = join(dataDir, 'repository');
+    cpSync(join(TF_REPOSITORY, TF_MODEL), join(repository, TF_MODEL), { recursive: true });
+    const common = ['--database-url', database.url, '--metrics-address', HOST, '--metrics-port', '0', '--log-format', 'json'];
+    const management = await startServer({
+      name: 'tf-management',
+      command: process.execPath,
+      args: [SPLIT_MAIN.management, '--management-address', HOST, '--management-port', '0', ...common, '--data-dir', join(dataDir, 'management'), '--model-repository', repository],
+      listeners: ['management'],
+      timeoutMs: config.startTimeoutSeconds * 1000,
+      env,
+    });
+    servers.push(management);
+    await waitReady(management, `http://${HOST}:${management.ports.management}/v1/health/ready`, config.startTimeoutSeconds * 1000);
+    const worker = await startServer({
       name: 'tf-worker',
       command: process.execPath,
       args: [
         TF_WORKER_MAIN,
-        ...['--model-repository', TF_REPOSITORY, '--database-url', database.url, '--data-dir', dataDir, '--advertise-host', HOST],
-        ...['--http-address', HOST, '--http-port', '0', '--grpc-address', HOST, '--grpc-port', '0', '--metrics-address', HOST, '--metrics-port', '0', '--log-format', 'json'],
+        ...common,
+        ...['--artifact-url', `http://${HOST}:${management.ports.management}`, '--data-dir', join(dataDir, 'worker'), '--advertise-host', HOST],
+        ...['--http-address', HOST, '--http-port', '0', '--grpc-address', HOST, '--grpc-port', '0'],
       ],
       listeners: ['http'],
       timeoutMs: config.startTimeoutSeconds * 1000,
       env,
     });
-    const backendLine = /"event":"tf-backend".*?"running":\[([^\]]*)\]/.exec(worker.lastOutput());
-    if (backendLine !== null) backend = backendLine[1]!.replace(/"/g, '');
-    await waitReady(worker, `http://${HOST}:${worker.ports.http}/v2/models/${TF_MODEL}/ready`, config.startTimeoutSeconds * 1000);
+    servers.push(worker);
+    const backendLine = /"event":"tf-backend".*?"backend":"([^"]*)"/.exec(worker.lastOutput());
+    const backend = backendLine?.[1];
+    // The first request loads the model (on demand); readiness of the model follows.
+    await warmUpInfer(worker, `http://${HOST}:${worker.ports.http}/v2/models/${TF_MODEL}/infer`, config.startTimeoutSeconds * 1000);
     if (backend !== undefined) section.workerBackend = backend;
     log(`tf worker: pid ${worker.pid}, port ${worker.ports.http}${backend !== undefined ? `, model threads on ${backend}` : ''}`);
     await run('worker-rest', 'tensor-json', `http://${HOST}:${worker.ports.http}`, { serverPids: [worker.pid] });
@@ -120,7 +153,7 @@ export async function runTf(o: TfOptions): Promise<TfSection> {
     section.cells.push({ target: 'worker-rest', result: null, error: message });
     log(`tf worker: ERROR ${message}`);
   } finally {
-    await worker?.stop();
+    for (const server of servers.reverse()) await server.stop();
     await database?.drop().catch((err: unknown) => log(`tf: could not drop database ${database?.name}: ${String(err)}`));
     rmSync(dataDir, { recursive: true, force: true });
   }

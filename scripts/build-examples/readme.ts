@@ -30,7 +30,7 @@ export function renderReadme(models: readonly ExampleModel[], files: ReadonlyArr
   const fileRows = files.map((f) => `| \`${f.path}\` | ${f.bytes} |`);
   return `# Example models
 
-A model repository in Triton's layout (\`<model>/<version>/model.onnx\`, an optional
+A model repository in Triton's layout (\`<model>/<version>/model.onnx\` or \`model.json\`, an optional
 \`<model>/config.json\` with Triton's model-configuration field names), served by
 \`--model-repository examples/models\`. Shapes are as the ONNX graphs declare them; a string
 dimension is dynamic (served as -1). Only \`iris\` has a \`config.json\`: the other models' metadata
@@ -49,6 +49,20 @@ ${curls.join('\n')}
 \`\`\`
 
 ${sections.join('\n')}
+## iris_tf
+
+A TensorFlow.js layers model (\`iris_tf/1/model.json\` with its \`weights.bin\`): the same iris
+classifier as \`iris\`, a dense network trained with TensorFlow.js by
+\`scripts/build-tf-examples.ts\` (\`npm run examples:build-tf\`, which prints its held-out accuracy).
+Input \`measurements\` FP32 [-1,4], output \`probabilities\` FP32 [-1,3]. It is served by the
+TensorFlow.js engine (worker-tf in the split topology, the same process in the all-in-one), through
+the same model cache, batcher and protocol as the ONNX models:
+
+\`\`\`sh
+curl -s -X POST localhost:8000/v2/models/iris_tf/infer -H 'content-type: application/json' \\
+  -d '{"inputs":[{"name":"measurements","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}'
+\`\`\`
+
 ## Rebuilding
 
 \`\`\`sh

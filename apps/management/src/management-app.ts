@@ -13,7 +13,8 @@ import { createArtifactStore } from '@sibyl/artifacts';
 import { createShutdownSteps, startEdgeListeners, withinGrace, type RunningApp } from '@sibyl/gateway';
 import { createLogger, createMetrics, type Logger } from '@sibyl/observability';
 import { openRegistry } from '@sibyl/registry';
-import { createRegistrySource, inspectModel } from '@sibyl/runtime';
+import { createRegistrySource, inspectModel, onnxEngine } from '@sibyl/runtime';
+import { createTfEngine } from '@sibyl/runtime-tf';
 import type { ManagementConfig } from './management-config.js';
 import { createManagementServer } from './management-server.js';
 import { createRegistryServing } from './registry-serving.js';
@@ -44,10 +45,12 @@ export async function startManagementApp(config: ManagementConfig, logger?: Logg
     );
     const artifacts = await createArtifactStore({ dir: join(config.dataDir, 'artifacts') });
     let draining = false;
+    // Uploads and imports are checked by loading them: ONNX files in onnxruntime, TF.js models in TensorFlow.js.
+    const engines = [onnxEngine, createTfEngine()];
     const server = createManagementServer({
       registry,
       store: artifacts,
-      inspectModel,
+      inspectModel: (path, modelConfig, options) => inspectModel(path, modelConfig, { ...options, engines }),
       logger: log,
       serving: createRegistryServing({ registry, artifacts, ready: async () => !draining }),
       serverVersion: PACKAGE_VERSION,
@@ -65,7 +68,7 @@ export async function startManagementApp(config: ManagementConfig, logger?: Logg
 
     const repositories = config.modelRepositories ?? [];
     if (repositories.length > 0) {
-      const source = createRegistrySource({ registry, artifacts, logger: log, repositories });
+      const source = createRegistrySource({ registry, artifacts, logger: log, repositories, engines });
       const imported = await source.importRepositories();
       await source.close();
       log.info(

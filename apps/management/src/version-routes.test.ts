@@ -217,11 +217,21 @@ describeEachBackend('versions API', (backend) => {
         expect((await h.call('GET', '/v1/models/dir/versions')).body.versions).toHaveLength(1);
       });
 
-      it('refuses an archive without model.onnx', async () => {
+      it('refuses an archive with neither model.onnx nor model.json, naming both', async () => {
+        const archive = tarGz([{ name: 'weights.bin', content: Buffer.from('1234') }]);
+        const res = await h.call('POST', uploadPath('dir', 'weights.tar.gz'), { body: archive, headers: OCTETS });
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('SIBYL_ARTIFACT_ENTRY_POINT_MISSING');
+        expect(res.body.error).toMatch(/'model\.onnx', 'model\.json'/);
+        expect(await h.store.has(sha256(archive))).toBe(false);
+      });
+
+      it('refuses a TensorFlow.js archive when the runtime it is checked on has no TensorFlow.js engine, saying so', async () => {
         const archive = tarGz([{ name: 'model.json', content: Buffer.from('{}') }]);
         const res = await h.call('POST', uploadPath('dir', 'tfjs.tar.gz'), { body: archive, headers: OCTETS });
         expect(res.status).toBe(400);
-        expect(res.body.code).toBe('SIBYL_ARTIFACT_ENTRY_POINT_MISSING');
+        expect(res.body.code).toBe('SIBYL_MANAGEMENT_MODEL_REJECTED');
+        expect(res.body.error).toMatch(/model\.json.*backend 'tfjs'.*not served here/);
         expect(await h.store.has(sha256(archive))).toBe(false);
       });
 

@@ -14,19 +14,16 @@
  * - The source is never destroyed here: when an upload is refused part way (size, checksum), the
  *   caller lets Node read and discard the rest, so the client still gets the answer.
  */
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import type { ArtifactStore, StoredArtifact } from '@sibyl/artifacts';
 import type { Logger } from '@sibyl/observability';
 import { isSibylError } from '@sibyl/protocol';
 import type { ModelVersion, Registry, VersionSignature } from '@sibyl/registry';
+import { KNOWN_MODEL_FILES } from '@sibyl/runtime';
 import { modelRejected, uploadTooLarge } from './errors.js';
 import { createKeyedLock } from './keyed-lock.js';
 import type { InspectModel } from './server-options.js';
-
-/** Triton's default model file name (`default_model_filename` overrides it). */
-export const DEFAULT_MODEL_FILENAME = 'model.onnx';
 
 const REUSABLE_STATES: ReadonlySet<string> = new Set(['registered', 'loading', 'ready']);
 
@@ -165,7 +162,7 @@ export function createVersionUploader(options: VersionUploaderOptions): VersionU
       return await store.put(counter, {
         filename: input.filename,
         ...(input.expectedSha256 === undefined ? {} : { expectedSha256: input.expectedSha256.toLowerCase() }),
-        entryPoints: [modelFilename(input.config)],
+        entryPoints: modelFilenames(input.config),
       });
     } catch (err) {
       if (overLimit) throw uploadTooLarge(what, maxUploadBytes);
@@ -178,7 +175,8 @@ export function createVersionUploader(options: VersionUploaderOptions): VersionU
   }
 
   async function inspect(stored: StoredArtifact, input: UploadInput, what: string): Promise<VersionSignature> {
-    const file = stored.format === 'file' ? stored.path : path.join(stored.path, ...modelFilename(input.config).split('/'));
+    // A directory is inspected whole: the runtime finds its model file (model.onnx, model.json, or the config's) and the engine for it.
+    const file = stored.path;
     try {
       const found = await options.inspectModel(file, input.config, { model: input.model, version: await nextVersion(registry, input.model) });
       const signature: VersionSignature = { platform: found.platform, inputs: found.inputs, outputs: found.outputs };
@@ -194,10 +192,10 @@ export function createVersionUploader(options: VersionUploaderOptions): VersionU
   return { maxUploadBytes, upload };
 }
 
-/** The file a directory model is loaded from: the config's `default_model_filename`, else model.onnx. */
-export function modelFilename(config: Record<string, unknown> | undefined): string {
+/** The files a directory model may be loaded from: the config's `default_model_filename`, else each runtime's own (model.onnx, model.json). */
+export function modelFilenames(config: Record<string, unknown> | undefined): string[] {
   const name = config?.['default_model_filename'];
-  return typeof name === 'string' && name !== '' ? name : DEFAULT_MODEL_FILENAME;
+  return typeof name === 'string' && name !== '' ? [name] : [...KNOWN_MODEL_FILES.keys()];
 }
 
 async function createIfMissing(registry: Registry, name: string, actor: string): Promise<void> {

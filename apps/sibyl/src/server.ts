@@ -1,6 +1,6 @@
 /**
  * The all-in-one composition: the model registry (PostgreSQL, or PGlite in the data directory) and
- * the artifact store, the in-process ONNX data plane serving what the registry says, the REST, gRPC
+ * the artifact store, the in-process data plane (ONNX and TensorFlow.js) serving what the registry says, the REST, gRPC
  * and metrics listeners, and the management API. Each part is a package; this file only wires them
  * and owns start-up and shutdown order.
  *
@@ -18,7 +18,8 @@ import { createManagementServer } from '@sibyl/management';
 import { createLogger, createMetrics, type Logger } from '@sibyl/observability';
 import { openRegistry, type OpenedRegistry } from '@sibyl/registry';
 import { createRoutedInferenceService, createRouter } from '@sibyl/routing';
-import { createLocalInferenceService, createRegistrySource, inspectModel } from '@sibyl/runtime';
+import { createLocalInferenceService, createRegistrySource, inspectModel, onnxEngine } from '@sibyl/runtime';
+import { createTfEngine } from '@sibyl/runtime-tf';
 import type { SibylConfig } from './config.js';
 import { localFirst } from './local-first.js';
 import { createManagementServing } from './management-serving.js';
@@ -72,10 +73,15 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
         (migrated.length === 0 ? '' : ` (applied ${migrated.join(', ')})`),
     );
     const artifacts = await createArtifactStore({ dir: join(config.dataDir, 'artifacts') });
+    // Both engines run here: ONNX models inline or on threads, TensorFlow.js models on threads.
+    const tfEngine = createTfEngine();
+    log.info({ event: 'tf-backend', backend: tfEngine.tfBackend }, `TensorFlow.js backend: ${tfEngine.tfBackend}`);
+    const engines = [onnxEngine, tfEngine];
 
     const source = createRegistrySource({
       registry,
       artifacts,
+      engines,
       logger: log,
       repositories: config.modelRepositories,
       ...(config.modelControlMode === 'poll' ? { pollSecs: config.repositoryPollSecs } : {}),
@@ -89,15 +95,16 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
       serverVersion: SIBYL_VERSION,
       extensions: [...SERVER_EXTENSIONS],
       strictReadiness: config.strictReadiness,
+      engines,
     });
     resources.add(() => local.close());
 
-    // Routing: the same router and routed data plane as the split topology, with the ONNX pool
-    // served in this process and in-process coordination. Pools with endpoints (Triton, other
+    // Routing: the same router and routed data plane as the split topology, with the ONNX and TF
+    // pools served in this process and in-process coordination. Pools with endpoints (Triton, other
     // Sibyl workers) are reached over the network.
     const coordination = createMemoryCoordination({ logger: log });
     resources.add(() => coordination.close());
-    const router = createRouter({ registry, coordination, logger: log, metrics, inProcess: { pools: { onnx: IN_PROCESS } } });
+    const router = createRouter({ registry, coordination, logger: log, metrics, inProcess: { pools: { onnx: IN_PROCESS, tf: IN_PROCESS } } });
     resources.add(() => router.close());
     const inProcess = createInProcessBackend(local);
     const remote = createBackendPool();
@@ -129,7 +136,7 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
     const management = createManagementServer({
       registry,
       store: artifacts,
-      inspectModel,
+      inspectModel: (path, modelConfig, options) => inspectModel(path, modelConfig, { ...options, engines }),
       logger: log,
       serving: createManagementServing({ registry, artifacts, service: local, ready: () => service.serverReady() }),
       serverVersion: SIBYL_VERSION,

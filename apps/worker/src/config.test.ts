@@ -16,11 +16,9 @@ describe('loadWorkerConfig', () => {
     expect(onnx.artifactUrl).toBeUndefined();
     expect(onnx.databaseUrl).toBe(DB);
     expect(Object.isFrozen(onnx)).toBe(true);
-    expect(onnx.modelRepository).toBeUndefined();
-    const tf = loadWorkerConfig('tf', [], { DATABASE_URL: DB, SIBYL_MODEL_REPOSITORY: 'examples/models-tf' });
+    const tf = loadWorkerConfig('tf', [], { DATABASE_URL: DB });
     expect(tf.pool).toBe('tf');
     expect(tf.dataDir).toBe(join(process.cwd(), '.sibyl', 'worker-tf'));
-    expect(tf.modelRepository).toBe(join(process.cwd(), 'examples', 'models-tf'));
   });
 
   it('reads the model cache settings: load threads, load timeout, pinned models (repeatable flag, comma-separated variable)', () => {
@@ -33,9 +31,8 @@ describe('loadWorkerConfig', () => {
     expect(() => loadWorkerConfig('onnx', ['--model-cache-bytes', '0'], { DATABASE_URL: DB })).toThrow(/--model-cache-bytes/);
   });
 
-  it('requires --model-repository of worker-tf and refuses it for worker-onnx', () => {
-    expect(() => loadWorkerConfig('tf', [], { DATABASE_URL: DB })).toThrow(/--model-repository .*required by worker-tf/);
-    expect(() => loadWorkerConfig('onnx', ['--model-repository', '/tmp'], { DATABASE_URL: DB })).toThrow(/--model-repository .*only read by worker-tf/);
+  it('has no --model-repository: both workers serve the registry\'s models', () => {
+    expect(() => loadWorkerConfig('tf', ['--model-repository', '/tmp'], { DATABASE_URL: DB })).toThrow(/model-repository/);
   });
 
   it('derives the data directory from the pool given; reads flags, SIBYL_* and the REDIS_URL fallback', () => {

@@ -53,15 +53,6 @@ export function workerSettings(runtime: WorkerRuntime) {
       default: '',
       shownDefault: './.sibyl/worker-<pool>',
     },
-    modelRepository: {
-      flag: 'model-repository',
-      env: 'SIBYL_MODEL_REPOSITORY',
-      kind: 'path',
-      optional: true,
-      help: 'worker-tf: directory of TensorFlow.js models it serves (Triton layout, <model>/<version>/model.json); required there, refused by worker-onnx',
-      default: '',
-      shownDefault: 'unset',
-    },
     databaseUrl: { ...COMMON_SETTINGS.databaseUrl, required: true, help: 'PostgreSQL URL of the registry (also read from DATABASE_URL); required, a worker never uses PGlite', shownDefault: 'none (required)' },
     redisUrl: COMMON_SETTINGS.redisUrl,
     redisKeyPrefix: COMMON_SETTINGS.redisKeyPrefix,
@@ -130,13 +121,6 @@ export type WorkerConfig = Omit<Settings<WorkerSettingsTable>, 'dataDir'> & {
 export function loadWorkerConfig(runtime: WorkerRuntime, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const table = workerSettings(runtime);
   const read = readSettings(table, argv, env);
-  // worker-tf serves a static repository: registering TF.js versions in the registry is not built yet.
-  if (runtime === 'tf' && read.modelRepository === undefined) {
-    throw configInvalid(settingLabel('modelRepository', table.modelRepository), 'is required by worker-tf (the TensorFlow.js models it serves)');
-  }
-  if (runtime === 'onnx' && read.modelRepository !== undefined) {
-    throw configInvalid(settingLabel('modelRepository', table.modelRepository), 'is only read by worker-tf; worker-onnx serves the registry\'s models');
-  }
   if (read.instanceTtlMs < 2 * read.heartbeatMs) {
     throw configInvalid(settingLabel('instanceTtlMs', table.instanceTtlMs), `must be at least twice --heartbeat-ms (${read.heartbeatMs}), got ${read.instanceTtlMs}`);
   }

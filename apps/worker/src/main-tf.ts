@@ -1,4 +1,4 @@
-/** `sibyl-worker-tf`: a worker serving the TensorFlow.js models of --model-repository, in pool `tf` by default. */
+/** `sibyl-worker-tf`: a worker hosting TensorFlow.js models on demand, in pool `tf` by default. */
 import { runWorkerMain } from './run-main.js';
 
 await runWorkerMain('tf');

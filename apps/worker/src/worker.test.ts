@@ -2,7 +2,7 @@
  * A worker started in-process against real PostgreSQL (a fresh database) and Redis (a unique key
  * prefix), fetching model files from a real artifact file server, called over REST and gRPC.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { createRedisCoordination, type Coordination, type InstanceInfo } from '@
 import { createLogger } from '@sibyl/observability';
 import { loadInferenceDefinitions } from '@sibyl/protocol';
 import { openDb, openRegistry, type OpenedRegistry } from '@sibyl/registry';
+import { createRegistrySource } from '@sibyl/runtime';
+import { createTfEngine } from '@sibyl/runtime-tf';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkerConfig } from './config.js';
@@ -183,20 +185,51 @@ describe.skipIf(DATABASE_URL === '' || REDIS_URL === '')('worker-onnx [postgres,
   });
 });
 
-describe.skipIf(DATABASE_URL === '')('worker-tf', () => {
-  const TF_MODELS = fileURLToPath(new URL('../../../examples/models-tf', import.meta.url));
+describe.skipIf(DATABASE_URL === '' || REDIS_URL === '')('worker-tf [postgres, redis]', () => {
+  const EXAMPLES = fileURLToPath(new URL('../../../examples/models', import.meta.url));
+  let dir: string;
+  let dbName: string;
+  let url: string;
+  let registry: OpenedRegistry;
+  let files: FastifyInstance;
+  let artifactUrl: string;
 
-  it('serves the TF.js models of --model-repository over REST and logs the backend it chose', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sibyl-worker-tf-'));
-    const config = loadWorkerConfig('tf', [...baseFlags(dir), '--model-repository', TF_MODELS], { DATABASE_URL });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sibyl-worker-tf-'));
+    dbName = `sibyl_worker_tf_test_${process.pid}_${Date.now().toString(36)}`;
+    await admin(`CREATE DATABASE "${dbName}"`);
+    const u = new URL(DATABASE_URL);
+    u.pathname = `/${dbName}`;
+    url = u.toString();
+    // The management side: iris_tf imported into the registry (checked on TensorFlow.js), its files served.
+    registry = await openRegistry({ databaseUrl: url, actor: 'tester', poolSize: 2 });
+    const store = await createArtifactStore({ dir: join(dir, 'management-artifacts') });
+    await cp(join(EXAMPLES, 'iris_tf'), join(dir, 'repository', 'iris_tf'), { recursive: true });
+    const source = createRegistrySource({ registry, artifacts: store, logger: capture().logger, repositories: [join(dir, 'repository')], engines: [createTfEngine()] });
+    const imported = await source.importRepositories();
+    await source.close();
+    expect(imported.deployed).toHaveLength(1);
+    files = Fastify({ forceCloseConnections: true });
+    registerArtifactRoutes(files, store);
+    artifactUrl = await files.listen({ host: '127.0.0.1', port: 0 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await files?.close();
+    await registry?.close();
+    if (dbName !== undefined) await admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("serves the registry's TF.js models on demand through the model cache, and logs the backend it chose", async () => {
+    const config = loadWorkerConfig('tf', [...baseFlags(join(dir, 'worker-1')), '--artifact-url', artifactUrl], { DATABASE_URL: url });
     const log = capture();
     const worker = await startWorker(config, 'tf', log.logger);
     try {
       expect((await fetch(`http://127.0.0.1:${worker.ports.http}/v2/health/ready`)).status).toBe(200);
       expect(worker.instanceId).toMatch(/^tf-/);
-      expect(log.lines.find((l) => l.event === 'tf-backend')).toMatchObject({ backend: 'wasm', running: ['wasm'] });
-      const meta = await (await fetch(`http://127.0.0.1:${worker.ports.http}/v2/models/iris_tf`)).json();
-      expect(meta).toMatchObject({ name: 'iris_tf', platform: 'tensorflowjs_layers', inputs: [{ name: 'measurements', datatype: 'FP32', shape: [-1, 4] }] });
+      expect(log.lines.find((l) => l.event === 'tf-backend')).toMatchObject({ backend: 'wasm' });
+      expect(await (await fetch(`http://127.0.0.1:${worker.ports.http}/v2`)).json()).toMatchObject({ runtimes: ['TensorFlow.js (wasm)'] });
       const res = await fetch(`http://127.0.0.1:${worker.ports.http}/v2/models/iris_tf/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -205,25 +238,26 @@ describe.skipIf(DATABASE_URL === '')('worker-tf', () => {
       expect(res.status).toBe(200);
       const body = await res.json();
       const p = body.outputs[0].data as number[];
+      expect(body).toMatchObject({ model_name: 'iris_tf', model_version: '1' });
       expect(body.outputs[0]).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [2, 3] });
       expect(p.indexOf(Math.max(...p.slice(0, 3)))).toBe(0);
       expect(p.slice(3).indexOf(Math.max(...p.slice(3)))).toBe(2);
+      const meta = await (await fetch(`http://127.0.0.1:${worker.ports.http}/v2/models/iris_tf`)).json();
+      expect(meta).toMatchObject({ name: 'iris_tf', platform: 'tensorflowjs_layers', inputs: [{ name: 'measurements', datatype: 'FP32', shape: [-1, 4] }] });
+      // Loaded through the model cache, charged what it costs.
+      const metrics = await (await fetch(`http://127.0.0.1:${worker.ports.metrics}/metrics`)).text();
+      expect(metrics).toMatch(/^sibyl_model_cache_models 1$/m);
+      expect(log.lines.some((l) => typeof l.msg === 'string' && l.msg.includes("loaded model 'iris_tf' version 1 (tensorflowjs_layers on TensorFlow.js (wasm)"))).toBe(true);
       expect((await restInfer(worker.ports.http, 'anything', 1)).status).toBe(404);
     } finally {
       await worker.close();
-      await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
-  it('refuses to start without --model-repository, naming the setting', () => {
-    expect(() => loadWorkerConfig('tf', baseFlags('/tmp/x'), { DATABASE_URL })).toThrow(/--model-repository/);
-  });
-
-  it.skipIf(REDIS_URL === '')('registers in pool tf with kind sibyl-tf', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sibyl-worker-tf-'));
+  it('registers in pool tf with kind sibyl-tf', async () => {
     const keyPrefix = `sibyl-worker-tf-test-${process.pid}-${Date.now().toString(36)}:`;
     const watcher = createRedisCoordination({ url: REDIS_URL, logger: capture().logger, keyPrefix, pollMs: 50 });
-    const worker = await startWorker(loadWorkerConfig('tf', [...baseFlags(dir), '--model-repository', TF_MODELS, '--redis-key-prefix', keyPrefix], { DATABASE_URL, REDIS_URL }), 'tf', capture().logger);
+    const worker = await startWorker(loadWorkerConfig('tf', [...baseFlags(join(dir, 'worker-2')), '--artifact-url', artifactUrl, '--redis-key-prefix', keyPrefix], { DATABASE_URL: url, REDIS_URL }), 'tf', capture().logger);
     try {
       await expect.poll(() => watcher.instances('tf').map((i) => [i.id, i.kind, i.httpAddress]), { timeout: 5000 }).toEqual([
         [worker.instanceId, 'sibyl-tf', `127.0.0.1:${worker.ports.http}`],
@@ -231,7 +265,6 @@ describe.skipIf(DATABASE_URL === '')('worker-tf', () => {
     } finally {
       await worker.close();
       await watcher.close();
-      await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -20,8 +20,8 @@ import { createShutdownSteps, SERVER_EXTENSIONS, startEdgeListeners, withinGrace
 import { addCollectedGauge, createLogger, createMetrics, type Logger, type PlainHistogram, type SibylMetrics } from '@sibyl/observability';
 import type { InferenceService } from '@sibyl/protocol';
 import { openRegistry } from '@sibyl/registry';
-import { createLocalInferenceService, createRegistrySource } from '@sibyl/runtime';
-import { createTfInferenceService } from '@sibyl/runtime-tf';
+import { createLocalInferenceService, createRegistrySource, onnxEngine, type ModelEngine } from '@sibyl/runtime';
+import { createTfEngine } from '@sibyl/runtime-tf';
 import type { WorkerConfig, WorkerRuntime } from './config.js';
 import { createDemandSource } from './demand-source.js';
 import { exportModelCacheMetrics } from './model-cache-metrics.js';
@@ -81,7 +81,7 @@ export async function startWorker(config: WorkerConfig, runtime: WorkerRuntime, 
     });
     if (config.redisUrl === undefined) log.warn({ event: 'coordination' }, 'coordination: in-process (no --redis-url): no other process can place work on this worker');
 
-    const plane = runtime === 'onnx' ? await startOnnxDataPlane(config, log, metrics, resources) : await startTfDataPlane(config, log, resources);
+    const plane = await startDataPlane(config, engineOf(runtime, log), log, metrics, resources);
     let placement: Placement | undefined;
     const gate = createServingGate(plane.service, (inflight) => placement?.setLoad(inflight));
     const edge = await startEdgeListeners({
@@ -151,8 +151,19 @@ export async function startWorker(config: WorkerConfig, runtime: WorkerRuntime, 
   }
 }
 
-/** The ONNX data plane: the registry (PostgreSQL), the local artifact cache, models loaded on demand. */
-async function startOnnxDataPlane(config: WorkerConfig, log: Logger, metrics: SibylMetrics, resources: ShutdownSteps): Promise<DataPlane> {
+/**
+ * The engine a worker runs its models on: onnxruntime-node, or TensorFlow.js on the backend chosen
+ * once at start (logged, event `tf-backend`).
+ */
+function engineOf(runtime: WorkerRuntime, log: Logger): ModelEngine {
+  if (runtime === 'onnx') return onnxEngine;
+  const engine = createTfEngine();
+  log.info({ event: 'tf-backend', backend: engine.tfBackend }, `TensorFlow.js backend: ${engine.tfBackend}`);
+  return engine;
+}
+
+/** The data plane: the registry (PostgreSQL), the local artifact cache, models loaded on demand by `engine` into the model cache. */
+async function startDataPlane(config: WorkerConfig, engine: ModelEngine, log: Logger, metrics: SibylMetrics, resources: ShutdownSteps): Promise<DataPlane> {
   const registry = await openRegistry({ databaseUrl: config.databaseUrl, actor: `worker-${config.pool}` });
   resources.add(() => registry.close());
   const url = new URL(config.databaseUrl);
@@ -184,6 +195,7 @@ async function startOnnxDataPlane(config: WorkerConfig, log: Logger, metrics: Si
     serverVersion: WORKER_VERSION,
     extensions: [...SERVER_EXTENSIONS],
     loadConcurrency: config.modelLoadThreadCount,
+    engines: [engine],
   });
   resources.add(() => local.close());
   // Starts following the registry; under explicit model control nothing loads yet.
@@ -211,21 +223,4 @@ async function startOnnxDataPlane(config: WorkerConfig, log: Logger, metrics: Si
   );
   const plane: DataPlane = { service: onDemand, onModelsChanged: undefined };
   return plane;
-}
-
-/**
- * The TensorFlow.js data plane: the models of --model-repository, all loaded at start on model
- * threads. The backend chosen is logged (event `tf-backend`), with what the threads run on.
- */
-async function startTfDataPlane(config: WorkerConfig, log: Logger, resources: ShutdownSteps): Promise<DataPlane> {
-  const repository = config.modelRepository!;
-  const service = createTfInferenceService({ repository, serverVersion: WORKER_VERSION, extensions: [...SERVER_EXTENSIONS], logger: log });
-  resources.add(() => service.close());
-  await service.load();
-  const running = service.loadedBackends();
-  log.info(
-    { event: 'tf-backend', backend: service.backend, running, repository },
-    `TensorFlow.js backend: ${service.backend}` + (running.length === 0 ? '' : ` (model threads run on ${running.join(', ')})`) + `; models from ${repository}`,
-  );
-  return { service, onModelsChanged: undefined };
 }

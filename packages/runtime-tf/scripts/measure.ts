@@ -1,6 +1,6 @@
 /**
  * TF worker throughput against raw TensorFlow.js: requests per second of the runtime's infer
- * (validation, transfer to a model thread and back) on examples/models-tf/iris_tf, against
+ * (validation, transfer to a model thread and back) on examples/models/iris_tf, against
  * `model.predict` + `data()` in this process on the same backend, both at CONCURRENCY requests in
  * flight with one row each. The issue's target: runtime ≥ 0.8 × raw.
  *
@@ -18,7 +18,7 @@ import { createTfInferenceService } from '../src/index.js';
 const SECONDS = Number(process.env['SECONDS'] ?? '3');
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? '16');
 const THREADS = (process.env['THREADS'] ?? '1,2').split(',').map(Number);
-const REPO = fileURLToPath(new URL('../../../examples/models-tf/', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../examples/models/', import.meta.url));
 const ROW = [5.9, 3.0, 5.1, 1.8];
 
 /** Completed calls per second of CONCURRENCY loops each calling `call` back to back for SECONDS. */

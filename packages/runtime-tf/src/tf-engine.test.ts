@@ -1,20 +1,30 @@
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+/**
+ * The TensorFlow.js engine in @sibyl/runtime's data plane: a model repository served by the same
+ * local inference service as ONNX models (loader, instance pool, dynamic batcher), with real
+ * TensorFlow.js on worker threads.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createMetrics } from '@sibyl/observability';
 import { isSibylError, type InferRequest } from '@sibyl/protocol';
-import { createTfInferenceService, type TfInferenceService } from './tf-inference-service.js';
+import { createDirectorySource, createLocalInferenceService, onnxEngine, type LocalInferenceService } from '@sibyl/runtime';
+import { createTfEngine, type TfEngine } from './tf-engine.js';
 import { datatypesModelJson, matmulModelJson, writeModelVersion } from './test-support/graph-model.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../examples/models-tf/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../../../examples/models/', import.meta.url));
 const IRIS_CSV = fileURLToPath(new URL('../../../examples/data/iris.csv', import.meta.url));
 const MATMUL_N = 1024;
+const quiet = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 let repo: string;
-let service: TfInferenceService;
+let engine: TfEngine;
+let service: LocalInferenceService;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -31,7 +41,19 @@ beforeAll(async () => {
   await writeModelVersion(repo, 'datatypes', 1, { 'model.json': datatypesModelJson() });
   await writeModelVersion(repo, 'matmul', 1, { 'model.json': matmulModelJson(MATMUL_N) });
   await writeModelVersion(repo, 'broken', 1, { 'model.json': '{"format":"layers-model"' });
-  service = createTfInferenceService({ repository: repo, serverVersion: '0.0.0-test', extensions: [] });
+  // Dynamic batching on a TF.js model: the same batcher as for ONNX models.
+  await writeModelVersion(repo, 'batched', 1, { 'model.json': datatypesModelJson() });
+  await writeFile(join(repo, 'batched', 'config.json'), JSON.stringify({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 20_000 } }));
+  engine = createTfEngine();
+  service = createLocalInferenceService({
+    source: createDirectorySource([repo], quiet),
+    strictReadiness: false,
+    logger: quiet,
+    metrics: createMetrics({ processMetrics: false }),
+    serverVersion: '0.0.0-test',
+    extensions: [],
+    engines: [onnxEngine, engine],
+  });
   await service.load();
 }, 60_000);
 
@@ -71,18 +93,20 @@ describe('TF.js runtime: metadata', () => {
 
   it('lists a version that cannot load as UNAVAILABLE with why, and serves the others', async () => {
     const index = await service.repositoryIndex();
-    expect(index.filter((e) => e.state === 'READY').map((e) => e.name).sort()).toEqual(['datatypes', 'iris_tf', 'matmul']);
+    expect(index.filter((e) => e.state === 'READY').map((e) => e.name).sort()).toEqual(['batched', 'datatypes', 'iris_tf', 'matmul']);
     const broken = index.find((e) => e.name === 'broken')!;
     expect(broken.state).toBe('UNAVAILABLE');
-    expect(broken.reason).toMatch(/SIBYL_MODEL_FILE_INVALID|model file|JSON/);
+    expect(broken.reason).toMatch(/TensorFlow\.js cannot load/);
     expect(await service.modelReady('broken')).toBe(false);
     expect(await codeOf(service.modelMetadata('broken'))).toBe('SIBYL_MODEL_NOT_READY');
     expect(await codeOf(service.modelMetadata('nope'))).toBe('SIBYL_MODEL_NOT_FOUND');
   });
 
   it('runs on the WASM backend here (no native binding installed)', () => {
-    expect(service.backend).toBe('wasm');
-    expect(service.loadedBackends()).toEqual(['wasm']);
+    expect(engine.tfBackend).toBe('wasm');
+    expect(engine.description).toBe('TensorFlow.js (wasm)');
+    expect(engine.runningBackends()).toEqual(['wasm']);
+    return service.serverMetadata().then((m) => expect(m.runtimes).toEqual(['onnxruntime-node (CPU)', 'TensorFlow.js (wasm)']));
   });
 });
 
@@ -130,6 +154,19 @@ describe('TF.js runtime: infer', () => {
     expect(await codeOf(service.infer({ ...datatypesRequest(1), modelVersion: '9' }))).toBe('SIBYL_MODEL_VERSION_NOT_FOUND');
   });
 
+  it('batches concurrent requests dynamically: each answer is what an unbatched run gives', async () => {
+    const sizes = [1, 2, 3, 1, 2, 1];
+    const expected = await Promise.all(sizes.map(async (n) => (await service.infer(datatypesRequest(n))).outputs));
+    const before = (await service.modelStatistics('batched'))[0]!;
+    const batched = await Promise.all(sizes.map((n) => service.infer({ ...datatypesRequest(n), modelName: 'batched' })));
+    batched.forEach((r, i) => expect(r.outputs).toEqual(expected[i]));
+    const after = (await service.modelStatistics('batched'))[0]!;
+    expect(after.inferenceCount - before.inferenceCount).toBe(10);
+    // Six requests waited up to 20 ms for each other: fewer executions than requests.
+    expect(after.executionCount - before.executionCount).toBeLessThan(sizes.length);
+    expect((await service.modelConfig('batched')).backend).toBe('tfjs');
+  });
+
   it('predicts what TensorFlow.js predicts in-process for held-out iris rows', async () => {
     const lines = (await readFile(IRIS_CSV, 'utf8')).trim().split('\n').slice(1);
     // Held-out rows are every 5th (scripts/build-examples/iris.ts): one of each species and one more.
@@ -147,6 +184,15 @@ describe('TF.js runtime: infer', () => {
     expect(output.data).toEqual(expected);
     const classes = [0, 1, 2, 3].map((r) => [0, 1, 2].reduce((best, c) => (expected[r * 3 + c]! > expected[r * 3 + best]! ? c : best), 0));
     expect(classes).toEqual([0, 1, 2, 2]);
+  });
+
+  it('answers examples/requests/iris_tf.json: a setosa and a virginica', async () => {
+    const body = JSON.parse(await readFile(fileURLToPath(new URL('../../../examples/requests/iris_tf.json', import.meta.url)), 'utf8'));
+    const input = body.inputs[0];
+    const response = await service.infer({ modelName: 'iris_tf', inputs: [{ name: input.name, datatype: input.datatype, shape: input.shape, data: Float32Array.from(input.data.flat()) }] });
+    const p = Array.from(response.outputs[0]!.data as Float32Array);
+    expect(p.slice(0, 3).indexOf(Math.max(...p.slice(0, 3)))).toBe(0);
+    expect(p.slice(3).indexOf(Math.max(...p.slice(3)))).toBe(2);
   });
 
   it('keeps the event loop free while a heavy model computes', async () => {

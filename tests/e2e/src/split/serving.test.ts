@@ -5,6 +5,8 @@
  *
  * - requests through the gateway (REST and gRPC) are answered correctly, and placement spreads models
  *   over both workers, each model on one (cache-affine);
+ * - a TensorFlow.js model (examples/models/iris_tf) is routed by the default rule to the TF worker pool
+ *   and answered through the same gateway;
  * - a new routing rule sends a model to another pool within 1 s;
  * - a canary of weight 0.2 gets 20% ± 3% of 2,000 request ids, and an id always lands on one side;
  * - kill -9 of a worker under load fails at most the requests in flight on it, and 2 s later every
@@ -65,7 +67,7 @@ describe.skipIf(SPLIT_SKIP)('split topology: serving, routing, canary, failures'
       databaseUrl: db.url,
       redisUrl,
       modelRepositories: [join(REPO_ROOT, 'examples/models'), repo.dir],
-      workers: [{ kind: 'onnx' }, { kind: 'onnx' }],
+      workers: [{ kind: 'onnx' }, { kind: 'onnx' }, { kind: 'tf' }],
     });
     api = managementApi(cluster.endpoints.management.url);
     grpc = createInferenceClient(cluster.endpoints.gateway.grpcAddress);
@@ -126,6 +128,24 @@ describe.skipIf(SPLIT_SKIP)('split topology: serving, routing, canary, failures'
     }
     const homes = new Set(Object.values(placement).map((counts) => Object.entries(counts).find(([, n]) => n > 0)![0]));
     expect([...homes].sort(), `placement ${JSON.stringify(placement)}`).toEqual(['onnx-1', 'onnx-2']);
+  });
+
+  it('routes a TensorFlow.js model to the TF worker pool by its platform, and answers it through the gateway', async () => {
+    const gateway = cluster.endpoints.gateway;
+    const request = JSON.parse(await readFile(join(REPO_ROOT, 'examples/requests/iris_tf.json'), 'utf8')) as unknown;
+    const answer = await httpRequest(`${gateway.httpUrl}/v2/models/iris_tf/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect(answer.status, `${answer.text}\n${logs('gateway', 'router', 'tf-1')}`).toBe(200);
+    const p = (answer.json as { outputs: Array<{ name: string; shape: number[]; data: number[] }> }).outputs[0]!;
+    expect(p).toMatchObject({ name: 'probabilities', shape: [2, 3] });
+    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    expect([argmax(p.data.slice(0, 3)), argmax(p.data.slice(3))]).toEqual([0, 2]);
+    const tf = cluster.endpoints.workers.filter((w) => w.pool === 'tf');
+    expect(await servedBy(tf, 'iris_tf')).toEqual({ 'tf-1': 1 });
+    expect(Object.values(await servedBy(onnx, 'iris_tf')).every((n) => n === 0 || Number.isNaN(n))).toBe(true);
   });
 
   it('a routing rule sending one model to another pool takes effect within 1 s', async () => {
