@@ -124,6 +124,13 @@ export const platformNotServed = defineError(
     `model '${model}' version ${version}: ${what} is not served here; this server runs ${quoteList(served)}`,
 );
 
+export const warmupFailed = defineError(
+  'SIBYL_WARMUP_FAILED',
+  'INVALID_ARGUMENT',
+  "A warm-up sample of the model's config (model_warmup) failed to run; the version does not serve.",
+  (model: string, version: string, sample: string, why: string) => `model '${model}' version ${version}: warm-up sample '${sample}' failed: ${why}`,
+);
+
 export const configMismatch = defineError(
   'SIBYL_CONFIG_MISMATCH',
   'INVALID_ARGUMENT',

@@ -183,7 +183,7 @@ describe('parseModelConfig: every rule names the field and says why', () => {
   it('accepts Triton fields it does not implement, with one warning each, and none for defaults', () => {
     const parsed = parseModelConfig('m', FILE, {
       sequence_batching: {},
-      model_warmup: [{ name: 'w' }],
+      response_cache: { enable: true },
       optimization: { graph: { level: 1 } },
       metric_tags: [],
       input: [{ ...tensor, format: 'FORMAT_NCHW', is_shape_tensor: false, optional: true }],
@@ -196,10 +196,10 @@ describe('parseModelConfig: every rule names the field and says why', () => {
       'input[0].format',
       'input[0].optional',
       'instance_group[0].rate_limiter',
-      'model_warmup',
       'optimization',
       'output[0].label_filename',
       'parameters.custom',
+      'response_cache',
       'sequence_batching',
     ]);
     expect(byField.get('sequence_batching')).toBe("field 'sequence_batching' is not implemented by this runtime yet and is ignored");

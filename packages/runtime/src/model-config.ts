@@ -21,11 +21,20 @@ import {
 } from './config-reader.js';
 import { datatypeOfTriton } from './datatype-mapping.js';
 import { KNOWN_BACKENDS, KNOWN_PLATFORMS } from './model-engine.js';
+import { parseModelWarmup, type WarmupSample } from './model-warmup.js';
 import type { SessionThreads } from './session-settings.js';
 
 export const PLATFORM = 'onnxruntime_onnx';
 export const BACKEND = 'onnxruntime';
 export const DEFAULT_MODEL_FILENAME = 'model.onnx';
+
+/** Triton's ModelWarmup, as the model_configuration extension serves it. */
+export interface ModelWarmupConfig {
+  name: string;
+  batch_size: number;
+  count: number;
+  inputs: Record<string, { data_type: string; dims: number[]; zero_data?: true; random_data?: true; input_data_file?: string }>;
+}
 
 /** Triton's model-configuration form of one tensor; `dims` exclude the batch dimension when max_batch_size > 0. */
 export interface TensorConfig {
@@ -92,6 +101,8 @@ export interface ModelConfig {
   instance_group: InstanceGroup[];
   default_model_filename: string;
   parameters: Record<string, { string_value: string }>;
+  /** Present when the config has warm-up samples (model-warmup.ts), in Triton's form. */
+  model_warmup?: ModelWarmupConfig[];
   /** Present when the model batches requests together (dynamic-batcher.ts). */
   dynamic_batching?: DynamicBatchingConfig;
 }
@@ -118,6 +129,8 @@ export interface DeclaredConfig {
   threads: SessionThreads;
   /** Undefined: requests run one by one, as they come. */
   dynamicBatching: DynamicBatchingConfig | undefined;
+  /** Triton's model_warmup samples; empty: generated zero inputs warm each instance up. */
+  warmup: WarmupSample[];
   warnings: ConfigWarning[];
 }
 
@@ -133,6 +146,7 @@ const TOP_FIELDS = [
   'default_model_filename',
   'parameters',
   'dynamic_batching',
+  'model_warmup',
 ];
 const TOP_IGNORED = [
   'runtime',
@@ -143,7 +157,6 @@ const TOP_IGNORED = [
   'ensemble_scheduling',
   'cc_model_filenames',
   'metric_tags',
-  'model_warmup',
   'model_operations',
   'model_transaction_policy',
   'model_repository_agents',
@@ -409,6 +422,7 @@ export function parseModelConfig(model: string, file: string, raw: unknown): Dec
     defaultModelFilename,
     ...params,
     dynamicBatching: obj['dynamic_batching'] === undefined ? undefined : dynamicBatching(ctx, maxBatchSize, obj['dynamic_batching']),
+    warmup: obj['model_warmup'] === undefined ? [] : parseModelWarmup(ctx, obj['model_warmup']),
     warnings: ctx.warnings,
   };
 }
@@ -428,6 +442,7 @@ export function defaultDeclaredConfig(): DeclaredConfig {
     executionMode: 'auto',
     threads: {},
     dynamicBatching: undefined,
+    warmup: [],
     warnings: [],
   };
 }

@@ -8,7 +8,7 @@ import type { Logger, SibylMetrics } from '@sibyl/observability';
 import { isSibylError, type Datatype } from '@sibyl/protocol';
 import { createDynamicBatcher, type DynamicBatcher } from './dynamic-batcher.js';
 import { chooseEngine } from './engine-choice.js';
-import { configMismatch, instanceFailed } from './errors.js';
+import { configMismatch, instanceFailed, warmupFailed } from './errors.js';
 import type { ExecutionInstance, ExecutionKind } from './execution-instance.js';
 import { chooseExecution, measureRunUs, warmupFeeds } from './execution-mode.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
@@ -16,6 +16,7 @@ import { instanceCount, type DeclaredConfig, type ModelConfig } from './model-co
 import type { ModelEngine } from './model-engine.js';
 import type { ModelLocation } from './model-source.js';
 import { resolveSignature, type Signature } from './model-signature.js';
+import { prepareWarmup, warmupConfig } from './model-warmup.js';
 
 export interface LoadVersionOptions {
   model: string;
@@ -149,12 +150,29 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     }
-    // Zeros may not be valid input for a model (an index, a token id): then it serves cold, as before.
-    const warming = await Promise.allSettled(instances.filter((i) => i !== warmed).map((i) => warmUp(i, signature)));
-    const coldReason = warming.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
-    if (coldReason !== undefined) {
-      logger?.debug({ model, version, err: coldReason instanceof Error ? coldReason.message : String(coldReason) },
-        `model '${model}' version ${version}: warm-up run on zero inputs failed; its first requests pay the first run`);
+    if (config.warmup.length > 0) {
+      // The config's samples, on every instance: a sample that does not fit or fails to run fails the load, as in Triton.
+      const samples = await prepareWarmup(where, config.warmup, signature, options.location);
+      const fetches = signature.outputs.map((o) => o.name);
+      await Promise.all(instances.map(async (instance) => {
+        for (const sample of samples) {
+          for (let run = 0; run < sample.runs; run++) {
+            try {
+              await instance.run(sample.feeds(), fetches);
+            } catch (err) {
+              throw warmupFailed(model, version, sample.name, err instanceof Error ? err.message : String(err));
+            }
+          }
+        }
+      }));
+    } else {
+      // Zeros may not be valid input for a model (an index, a token id): then it serves cold, as before.
+      const warming = await Promise.allSettled(instances.filter((i) => i !== warmed).map((i) => warmUp(i, signature)));
+      const coldReason = warming.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+      if (coldReason !== undefined) {
+        logger?.debug({ model, version, err: coldReason instanceof Error ? coldReason.message : String(coldReason) },
+          `model '${model}' version ${version}: warm-up run on zero inputs failed (give it model_warmup samples); its first requests pay the first run`);
+      }
     }
     pool = createInstancePool(instances, { model, version, runtime: engine.runtimeName });
     if (failedWhileLoading !== undefined) throw instanceFailed(model, version, failedWhileLoading);
@@ -192,6 +210,7 @@ export async function loadModelVersion(options: LoadVersionOptions): Promise<Loa
       default_model_filename: config.defaultModelFilename ?? engine.modelFilename,
       parameters: config.parameters,
     };
+    if (config.warmup.length > 0) normalised.model_warmup = warmupConfig(config.warmup);
     if (batching !== undefined) normalised.dynamic_batching = structuredClone(batching);
     return {
       version,

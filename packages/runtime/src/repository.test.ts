@@ -52,7 +52,7 @@ describe('model repository: loading, metadata, failures', () => {
           output: [{ name: 'x_out', data_type: 'TYPE_FP32', dims: ['3'] }],
           parameters: INLINE,
           dynamic_batching: { max_queue_delay_microseconds: 100 },
-          model_warmup: [{ name: 'w' }],
+          response_cache: { enable: true },
         },
       },
       {
@@ -255,7 +255,7 @@ describe('model repository: loading, metadata, failures', () => {
 
   it('logs a warning for each Triton field it accepts but ignores', () => {
     expect(h.logs).toContainEqual(
-      expect.objectContaining({ level: 'warn', model: 'configured', field: 'model_warmup' }),
+      expect.objectContaining({ level: 'warn', model: 'configured', field: 'response_cache' }),
     );
   });
 
