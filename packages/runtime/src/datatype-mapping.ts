@@ -3,7 +3,23 @@
  * (TYPE_FP32) and onnxruntime-node's tensor type ('float32').
  */
 import type { Datatype } from '@sibyl/protocol';
-import type { OrtTensorType } from './wire.js';
+import type { FixedData, OrtTensorType } from './wire.js';
+
+/** The typed array that holds each fixed-size onnxruntime-node type (FP16 as raw bits, BOOL a byte each). */
+export const TYPED_ARRAY: Readonly<Record<Exclude<OrtTensorType, 'string'>, { new (length: number): FixedData; new (buffer: ArrayBuffer): FixedData }>> = Object.freeze({
+  bool: Uint8Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  float16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  uint64: BigUint64Array,
+  int64: BigInt64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+});
 
 /** onnxruntime-node's type per v2 datatype; BF16 has none (the binding cannot exchange it). */
 export const ORT_TYPE: Readonly<Record<Datatype, OrtTensorType | undefined>> = Object.freeze({

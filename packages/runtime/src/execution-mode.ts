@@ -35,10 +35,10 @@
  * quarter of the request or less. Hence 200 µs.
  */
 import type { TensorMetadata } from '@sibyl/protocol';
-import { ORT_TYPE } from './datatype-mapping.js';
+import { ORT_TYPE, TYPED_ARRAY } from './datatype-mapping.js';
 import type { ExecutionInstance, ExecutionKind } from './execution-instance.js';
 import type { ExecutionModeSetting } from './model-config.js';
-import type { FixedData, OrtTensorType, WireTensor } from './wire.js';
+import type { WireTensor } from './wire.js';
 
 /** Typical warm-up run time above which `auto` keeps a model on worker threads, microseconds. */
 export const DEFAULT_THREAD_THRESHOLD_US = 200;
@@ -49,21 +49,6 @@ export const WARMUP_MEASURED = 15;
 /** Warm-up stops once it has spent this long, milliseconds. */
 export const WARMUP_BUDGET_MS = 200;
 
-const ARRAYS: Readonly<Record<Exclude<OrtTensorType, 'string'>, new (length: number) => FixedData>> = {
-  bool: Uint8Array,
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  float16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  uint64: BigUint64Array,
-  int64: BigInt64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
-
 /** Zero-filled inputs for a warm-up run (fresh arrays each call: a thread instance takes them). */
 export function warmupFeeds(inputs: readonly TensorMetadata[], maxBatchSize: number): WireTensor[] {
   return inputs.map((input) => {
@@ -71,7 +56,7 @@ export function warmupFeeds(inputs: readonly TensorMetadata[], maxBatchSize: num
     const count = dims.reduce((n, d) => n * d, 1);
     const type = ORT_TYPE[input.datatype];
     if (type === undefined) throw new TypeError(`datatype ${input.datatype} has no onnxruntime-node type`);
-    const data = type === 'string' ? new Array<string>(count).fill('') : new ARRAYS[type](count);
+    const data = type === 'string' ? new Array<string>(count).fill('') : new TYPED_ARRAY[type](count);
     return { name: input.name, type, dims, data };
   });
 }

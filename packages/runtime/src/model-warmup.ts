@@ -24,7 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Datatype } from '@sibyl/protocol';
 import { arrayAt, booleanAt, fail, integerAt, objectAt, stringAt, type ConfigContext } from './config-reader.js';
-import { datatypeOfTriton, ORT_TYPE } from './datatype-mapping.js';
+import { datatypeOfTriton, ORT_TYPE, TYPED_ARRAY } from './datatype-mapping.js';
 import { configMismatch } from './errors.js';
 import type { ModelLocation } from './model-source.js';
 import type { ModelWarmupConfig } from './model-config.js';
@@ -142,21 +142,6 @@ interface Where {
   file: string;
 }
 
-const ARRAYS: Readonly<Record<Exclude<OrtTensorType, 'string'>, new (buffer: ArrayBuffer) => FixedData>> = {
-  bool: Uint8Array,
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  float16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  uint64: BigUint64Array,
-  int64: BigInt64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
-
 const BYTES_PER_ELEMENT: Readonly<Record<Exclude<OrtTensorType, 'string'>, number>> = {
   bool: 1, uint8: 1, int8: 1, uint16: 2, float16: 2, int16: 2, uint32: 4, int32: 4, uint64: 8, int64: 8, float32: 4, float64: 8,
 };
@@ -170,7 +155,7 @@ function randomData(type: Exclude<OrtTensorType, 'string'>, count: number): Fixe
   if (type === 'float16') return Uint16Array.from({ length: count }, () => (Math.floor(Math.random() * 15) << 10) | Math.floor(Math.random() * 1024));
   const bytes = new Uint8Array(count * BYTES_PER_ELEMENT[type]);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  return new ARRAYS[type](bytes.buffer);
+  return new TYPED_ARRAY[type](bytes.buffer);
 }
 
 /** BYTES elements as the binary extension lays them out: a 4-byte little-endian length, then the bytes. */
@@ -234,13 +219,13 @@ export async function prepareWarmup(where: Where, samples: readonly WarmupSample
           const want = count * BYTES_PER_ELEMENT[type];
           if (bytes.length !== want) throw mismatch(`${field}.input_data_file`, `${path} holds ${bytes.length} bytes; ${count} ${tensor.datatype} elements are ${want}`);
           const copy = new Uint8Array(bytes);
-          makers.push(() => ({ name, type, dims, data: new ARRAYS[type](copy.slice().buffer) }));
+          makers.push(() => ({ name, type, dims, data: new TYPED_ARRAY[type](copy.slice().buffer) }));
         }
       } else if (type === 'string') {
         // Triton sends empty strings for zero and random BYTES data alike.
         makers.push(() => ({ name, type, dims, data: new Array<string>(count).fill('') }));
       } else if (input.data.kind === 'zero') {
-        makers.push(() => ({ name, type, dims, data: new ARRAYS[type](new ArrayBuffer(count * BYTES_PER_ELEMENT[type])) }));
+        makers.push(() => ({ name, type, dims, data: new TYPED_ARRAY[type](new ArrayBuffer(count * BYTES_PER_ELEMENT[type])) }));
       } else {
         makers.push(() => ({ name, type, dims, data: randomData(type, count) }));
       }
