@@ -33,8 +33,9 @@ describe('the batching MLP', () => {
     expect(Buffer.from(buildMlp(16, 2, 2)).equals(Buffer.from(buildMlp(16, 2, 2)))).toBe(true);
     const { dynamic_batching, ...rest } = mlpConfig(true) as Record<string, unknown>;
     expect(rest).toEqual(mlpConfig(false));
-    expect(rest).toMatchObject({ max_batch_size: 64, input: [{ name: 'x', dims: [256] }], output: [{ name: 'y', dims: [16] }] });
-    expect(dynamic_batching).toEqual({ preferred_batch_size: [16, 32, 64], max_queue_delay_microseconds: DYNAMIC_BATCHING.max_queue_delay_microseconds });
+    expect(rest).toMatchObject({ max_batch_size: 64, input: [{ name: 'x', dims: [1024] }], output: [{ name: 'y', dims: [16] }] });
+    // Triton's advice: no preferred sizes for a model that is not much faster at some.
+    expect(dynamic_batching).toEqual({ max_queue_delay_microseconds: DYNAMIC_BATCHING.max_queue_delay_microseconds });
   });
 });
 

@@ -17,7 +17,7 @@ describe('loadBenchConfig', () => {
   });
 
   it('runs the batching and TF sections by default; BENCH_BATCHING=off and BENCH_TF=off turn them off', () => {
-    expect(loadBenchConfig({}, now)).toMatchObject({ batching: 'auto', tf: 'auto', batchingWidth: 256, batchingLayers: 4 });
+    expect(loadBenchConfig({}, now)).toMatchObject({ batching: 'auto', tf: 'auto', batchingWidth: 1024, batchingLayers: 8 });
     expect(loadBenchConfig({}, now).targets).toEqual(expect.arrayContaining(['batching', 'tf']));
     expect(loadBenchConfig({ BENCH_BATCHING: 'off', BENCH_TF: 'off', BENCH_BATCHING_WIDTH: '512' }, now)).toMatchObject({ batching: 'off', tf: 'off', batchingWidth: 512 });
   });

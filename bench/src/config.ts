@@ -34,7 +34,7 @@ export interface BenchConfig {
   readonly splitCpuProfileDir: string | null;
   /** The dynamic batching section (an MLP served with and without dynamic_batching at concurrency 64): `auto` runs it when the all-in-one is built, `off` never. */
   readonly batching: 'auto' | 'off';
-  /** The batching section's MLP: width of each square MatMul, and how many. Defaults 256 and 4. */
+  /** The batching section's MLP: width of each square MatMul, and how many. Defaults 1024 and 8. */
   readonly batchingWidth: number;
   readonly batchingLayers: number;
   /** The TensorFlow.js section (worker-tf over REST and the runtime in-process against raw predict): `auto` runs it when DATABASE_URL is set and the worker is built, `off` never. */
@@ -125,8 +125,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env, now = new 
     splitWorkers: num(env, 'BENCH_SPLIT_WORKERS', 1, { min: 1, integer: true }),
     splitCpuProfileDir: env.BENCH_SPLIT_CPU_PROF?.trim() || null,
     batching: choice(env, 'BENCH_BATCHING', ['auto', 'off'] as const, 'auto'),
-    batchingWidth: num(env, 'BENCH_BATCHING_WIDTH', 256, { min: 1, integer: true }),
-    batchingLayers: num(env, 'BENCH_BATCHING_LAYERS', 4, { min: 1, integer: true }),
+    batchingWidth: num(env, 'BENCH_BATCHING_WIDTH', 1024, { min: 1, integer: true }),
+    batchingLayers: num(env, 'BENCH_BATCHING_LAYERS', 8, { min: 1, integer: true }),
     tf: choice(env, 'BENCH_TF', ['auto', 'off'] as const, 'auto'),
     churn: choice(env, 'BENCH_CHURN', ['auto', 'off'] as const, 'auto'),
     wrk: choice(env, 'BENCH_WRK', ['auto', 'off'] as const, 'auto'),
