@@ -12,12 +12,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import ort from 'onnxruntime-node';
 import { buildOnnxModel } from '@sibyl/testkit';
 import type { BenchConfig } from './config.js';
 import type { LoadSpec } from './load-spec.js';
 import { SPLIT_MAIN } from './paths.js';
 import { runLoad, startServer, type RunningServer } from './processes.js';
-import { churnModelName, parseGauges, zipfTopShare, type ChurnSection } from './sections.js';
+import { churnModelName, histogramQuantile, parseGauges, parseHistogram, zipfTopShare, type ChurnSection } from './sections.js';
 import { createScratchDatabase, type ScratchDatabase } from './split-state.js';
 
 export const CHURN_MODELS = 200;
@@ -77,9 +79,30 @@ async function until(what: string, server: RunningServer, url: string, timeoutMs
   }
 }
 
-async function gauges(metricsPort: number): Promise<Record<string, number>> {
+async function scrape(metricsPort: number): Promise<string> {
   const res = await fetch(`http://${HOST}:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  return parseGauges(await res.text(), ['sibyl_model_cache_bytes', 'sibyl_model_cache_models', 'sibyl_model_cache_hits_total', 'sibyl_model_cache_misses_total', 'sibyl_model_cache_evictions_total']);
+  return res.text();
+}
+
+const GAUGES = ['sibyl_model_cache_bytes', 'sibyl_model_cache_models', 'sibyl_model_cache_hits_total', 'sibyl_model_cache_misses_total', 'sibyl_model_cache_evictions_total', 'sibyl_model_cache_peak_bytes'];
+
+async function gauges(metricsPort: number): Promise<Record<string, number>> {
+  return parseGauges(await scrape(metricsPort), GAUGES);
+}
+
+/** onnxruntime-node's InferenceSession.create of `file` in this process, `n` times after one unmeasured: p50 and p99, microseconds. */
+async function sessionCreateUs(file: string, n: number): Promise<{ p50: number; p99: number }> {
+  await (await ort.InferenceSession.create(file)).release();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const session = await ort.InferenceSession.create(file);
+    times.push((performance.now() - started) * 1000);
+    await session.release();
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]! * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 async function infer(port: number, model: string): Promise<void> {
@@ -156,7 +179,8 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSection> {
 
     const w = await worker('churn-worker', budget);
     await until('churn worker /v2/health/ready', w, `http://${HOST}:${w.ports.http}/v2/health/ready`, timeoutMs);
-    const before = await gauges(w.ports.metrics!);
+    const beforeText = await scrape(w.ports.metrics!);
+    const before = parseGauges(beforeText, GAUGES);
     const spec: LoadSpec = {
       workload: 'churn-json',
       address: `http://${HOST}:${w.ports.http}`,
@@ -166,8 +190,14 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSection> {
       serverPids: [w.pid],
     };
     const result = await runLoad(spec, o.generatorTimeoutMs(config.seconds, config.warmupSeconds));
-    const after = await gauges(w.ports.metrics!);
+    const afterText = await scrape(w.ports.metrics!);
+    const after = parseGauges(afterText, GAUGES);
     section.result = result;
+    const waits = [parseHistogram(beforeText, 'sibyl_model_cache_miss_wait_seconds'), parseHistogram(afterText, 'sibyl_model_cache_miss_wait_seconds')] as const;
+    const waitUs = (q: number) => {
+      const seconds = histogramQuantile(q, waits[0], waits[1]);
+      return seconds === null ? null : Math.round(seconds * 1e7) / 10;
+    };
     const d = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
     const hits = d('sibyl_model_cache_hits_total');
     const misses = d('sibyl_model_cache_misses_total');
@@ -178,11 +208,17 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSection> {
       hitRate: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1000) / 1000 : null,
       modelsAtEnd: after.sibyl_model_cache_models ?? null,
       bytesAtEnd: after.sibyl_model_cache_bytes ?? null,
+      missWaitP50Us: waitUs(0.5),
+      missWaitP99Us: waitUs(0.99),
+      peakBytes: after.sibyl_model_cache_peak_bytes ?? null,
     };
+    section.sessionCreateUs = await sessionCreateUs(join(repository, churnModelName(0), '1/model.onnx'), 20);
     if (result.errors > 0) section.error = `${result.errors} failed requests: ${result.firstError}`;
     log(
       `churn: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.latency.p50Us} us, p99 ${result.latency.p99Us} us; hit rate ${section.cache.hitRate} ` +
-        `(ideal ${section.idealHitRate}), ${section.cache.evictions} evictions, ${section.cache.modelsAtEnd} models resident` +
+        `(ideal ${section.idealHitRate}), ${section.cache.evictions} evictions, ${section.cache.modelsAtEnd} models resident; ` +
+        `miss wait p50 ${section.cache.missWaitP50Us} us, p99 ${section.cache.missWaitP99Us} us, session create p50 ${section.sessionCreateUs.p50} us; ` +
+        `peak ${section.cache.peakBytes} of ${budget} bytes` +
         (section.error !== undefined ? `; ERROR ${section.error}` : ''),
     );
   } catch (err) {

@@ -129,7 +129,7 @@ export function renderMarkdown(r: BenchResults): string {
     }
   }
 
-  lines.push(...batchingMarkdown(r.batching), ...tfMarkdown(r.tf), ...churnMarkdown(r.churn));
+  lines.push(...batchingMarkdown(r.batching), ...tfMarkdown(r.tf), ...tfMarkdown(r.tfMlp), ...churnMarkdown(r.churn));
 
   lines.push(
     '',
@@ -188,6 +188,7 @@ function otherLoad(x: { cpu?: { otherShare: number } }): string {
 export function tfMarkdown(s: TfSection | undefined): string[] {
   if (s === undefined) return [];
   const lines = ['', `## TensorFlow.js: ${s.model}, one row per request, concurrency ${s.concurrency}`, ''];
+  if (s.description !== undefined) lines.push(`${s.model}: ${s.description}.`, '');
   if (s.skipped !== undefined) return [...lines, `Skipped: ${s.skipped}.`];
   lines.push(
     'Raw predict and the runtime run in the load generator\'s own process (their CPU is the generator\'s); the worker is its own process, ' +
@@ -232,5 +233,13 @@ export function churnMarkdown(s: ChurnSection | undefined): string[] {
     `| ${int(x.requestsPerSecond)} | ${us(x.latency.p50Us)} | ${us(x.latency.p99Us)} | ${us(x.latency.p999Us)} | ${c?.hitRate ?? '-'} | ${c?.misses ?? '-'} | ${c?.evictions ?? '-'} | ` +
       `${c?.modelsAtEnd ?? '-'} | ${mib(c?.bytesAtEnd)} | ${x.cpu?.serverUsPerRequest == null ? '-' : us(x.cpu.serverUsPerRequest)} | ${otherLoad(x)} | ${errorsText(x)} |`,
   );
+  if (c?.missWaitP50Us !== undefined || s.sessionCreateUs !== undefined) {
+    lines.push(
+      '',
+      `A miss waited p50 ${c?.missWaitP50Us ?? '-'} us, p99 ${c?.missWaitP99Us ?? '-'} us (the worker's sibyl_model_cache_miss_wait_seconds over the cell, interpolated in its buckets); ` +
+        `onnxruntime's InferenceSession.create of one such model takes p50 ${s.sessionCreateUs?.p50 ?? '-'} us, p99 ${s.sessionCreateUs?.p99 ?? '-'} us in-process. ` +
+        `The cache charged at most ${mib(c?.peakBytes)} MiB (sibyl_model_cache_peak_bytes) of its ${mib(s.budgetBytes)} MiB budget.`,
+    );
+  }
   return lines;
 }

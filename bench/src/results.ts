@@ -69,7 +69,7 @@ export interface Verdict {
   description: string;
   /** Measured value in `unit`; null when a figure it needs is missing. */
   value: number | null;
-  unit: 'x' | 'us' | 'ms';
+  unit: 'x' | 'us' | 'ms' | 'bytes';
   /** null: a figure the issue asks to report, with no target. */
   comparison: '>=' | '<=' | '<' | null;
   threshold: number | null;
@@ -93,6 +93,8 @@ export interface BenchResults {
   batching?: BatchingSection;
   /** The TensorFlow.js section, when asked for. */
   tf?: TfSection;
+  /** The TF section on the bench's TF.js MLP (tf_mlp), where the worker target is measured. */
+  tfMlp?: TfSection;
   /** The cache churn section, when asked for. */
   churn?: ChurnSection;
   verdicts: Verdict[];

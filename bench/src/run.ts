@@ -4,8 +4,8 @@
  * bench/results/latest.md (also printed). Exits 1 when a measurement could not be made; a target
  * that is measured and missed is reported as FAIL, not as an exit status.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BenchError, loadBenchConfig, splitEnvironment, type BenchConfig, type TargetName } from './config.js';
@@ -20,7 +20,8 @@ import { runBatching } from './batching.js';
 import { isIrisTarget, LARGE_LABEL, TARGET_LABEL, verdicts, type BenchResults, type IrisCell, type IrisTarget, type LargeCell, type LargeTarget } from './results.js';
 import { batchingVerdicts, churnVerdicts, tfVerdicts, type BatchingSection, type ChurnSection, type TfSection } from './sections.js';
 import { runChurn } from './churn.js';
-import { runTf } from './tf-section.js';
+import { runTf, TF_MLP, tfMlpBench } from './tf-section.js';
+import { writeTfMlp } from './tf-loader.js';
 import { medianBy } from './stats.js';
 import { missingApps, startSplit, type SplitTopology } from './split-topology.js';
 import { runWrk, wrkAvailable } from './wrk.js';
@@ -225,6 +226,22 @@ async function tfSection(config: BenchConfig): Promise<TfSection | undefined> {
   return runTf({ config, generatorTimeoutMs: sectionTimeoutMs, log });
 }
 
+/** The TF section on a TF.js MLP the bench writes into a scratch repository (the worker target's model). */
+async function tfMlpSection(config: BenchConfig): Promise<TfSection | undefined> {
+  if (!config.targets.includes('tf') || config.tf === 'off') return undefined;
+  const repository = mkdtempSync(join(tmpdir(), 'sibyl-bench-tf-mlp-'));
+  try {
+    await writeTfMlp(join(repository, TF_MLP.name, '1'), TF_MLP);
+    return await runTf({ config, generatorTimeoutMs: sectionTimeoutMs, log }, tfMlpBench(repository));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`tf ${TF_MLP.name}: ERROR ${message}`);
+    return { model: TF_MLP.name, concurrency: 16, cells: [], error: message };
+  } finally {
+    rmSync(repository, { recursive: true, force: true });
+  }
+}
+
 async function churnSection(config: BenchConfig): Promise<ChurnSection | undefined> {
   if (!config.targets.includes('churn')) return undefined;
   const skipped = (why: string): ChurnSection => {
@@ -374,6 +391,7 @@ async function main(): Promise<number> {
     const wrk = config.wrk === 'auto' && wrkAvailable() ? await runWrk(config, servers.baseline, servers.sibyl, log) : [];
     const batching = await batchingSection(config);
     const tf = await tfSection(config);
+    const tfMlp = await tfMlpSection(config);
     const churn = await churnSection(config);
 
     const results: BenchResults = {
@@ -391,8 +409,9 @@ async function main(): Promise<number> {
       wrk,
       ...(batching !== undefined ? { batching } : {}),
       ...(tf !== undefined ? { tf } : {}),
+      ...(tfMlp !== undefined ? { tfMlp } : {}),
       ...(churn !== undefined ? { churn } : {}),
-      verdicts: [...verdicts(iris, large, config.concurrency), ...batchingVerdicts(batching), ...tfVerdicts(tf), ...churnVerdicts(churn)],
+      verdicts: [...verdicts(iris, large, config.concurrency), ...batchingVerdicts(batching), ...tfVerdicts(tf), ...tfVerdicts(tfMlp), ...churnVerdicts(churn)],
       loadAverageEnd: loadavg().map((l) => Math.round(l * 100) / 100),
       totalSeconds: Math.round(performance.now() - started) / 1000,
     };
@@ -406,7 +425,7 @@ async function main(): Promise<number> {
 
     const failedToMeasure =
       Object.values(servers.notes).some((s) => 'error' in s) || (servers.splitNote !== undefined && 'error' in servers.splitNote) || iris.some((c) => c.error !== undefined) || large.some((l) => l.error !== undefined) ||
-      sectionFailed(batching) || sectionFailed(tf) || churn?.error !== undefined;
+      sectionFailed(batching) || sectionFailed(tf) || sectionFailed(tfMlp) || churn?.error !== undefined;
     return failedToMeasure ? 1 : 0;
   } finally {
     await Promise.all([servers?.baseline?.stop(), servers?.baselineBinary?.stop(), servers?.echo?.stop(), servers?.sibyl?.stop(), servers?.proxy?.stop(), servers?.split?.stop()]);

@@ -6,6 +6,8 @@ import {
   batchingVerdicts,
   churnModelName,
   churnVerdicts,
+  histogramQuantile,
+  parseHistogram,
   metricsDelta,
   parseCounters,
   parseGauges,
@@ -118,9 +120,11 @@ describe('tfVerdicts', () => {
 
   it('gates the worker over REST at 0.8x raw predict and reports the runtime in-process', () => {
     const [worker, runtime] = tfVerdicts(tf(result(800, 10), result(900, 10), result(1000, 5)));
-    expect(worker).toMatchObject({ id: 'tf-worker-rest-vs-raw-c16', value: 0.8, threshold: 0.8, pass: true });
-    expect(runtime).toMatchObject({ id: 'tf-runtime-vs-raw-c16', value: 0.9, threshold: null, pass: null });
+    expect(worker).toMatchObject({ id: 'tf-worker-rest-vs-raw-iris_tf-c16', value: 0.8, threshold: 0.8, pass: true });
+    expect(runtime).toMatchObject({ id: 'tf-runtime-vs-raw-iris_tf-c16', value: 0.9, threshold: null, pass: null });
     expect(tfVerdicts(tf(result(799, 10), null, result(1000, 5)))[0]!.pass).toBe(false);
+    // A model measured for the record only: the same ratio, no threshold.
+    expect(tfVerdicts({ ...tf(result(100, 10), null, result(1000, 5)), gated: false })[0]).toMatchObject({ value: 0.1, threshold: null, pass: null });
   });
 
   it('says why the worker row is missing', () => {
@@ -167,5 +171,26 @@ describe('cache churn helpers', () => {
     expect(v!.detail).toContain('60 misses');
     expect(churnVerdicts({ ...base, result: null, skipped: 'DATABASE_URL is unset' })[0]).toMatchObject({ value: null, detail: 'DATABASE_URL is unset' });
     expect(churnMarkdown({ ...base, result: null, skipped: 'BENCH_CHURN=off' }).join('\n')).toContain('Skipped: BENCH_CHURN=off.');
+  });
+});
+
+describe('histogramQuantile', () => {
+  const h = (counts: number[], les = [0.01, 0.1, 1, Infinity]) => les.map((le, i) => ({ le, count: counts[i]! }));
+
+  it('interpolates within the bucket of the observations between two scrapes', () => {
+    // 100 new observations: 50 in (0, 0.01], 40 in (0.01, 0.1], 10 in (0.1, 1].
+    expect(histogramQuantile(0.5, h([5, 5, 5, 5]), h([55, 95, 105, 105]))).toBeCloseTo(0.01, 6);
+    expect(histogramQuantile(0.9, h([0, 0, 0, 0]), h([50, 90, 100, 100]))).toBeCloseTo(0.1, 6);
+    expect(histogramQuantile(0.99, h([0, 0, 0, 0]), h([50, 90, 100, 100]))).toBeCloseTo(0.1 + 0.9 * 0.9, 6);
+  });
+
+  it('is null without observations, and the highest finite bound past it', () => {
+    expect(histogramQuantile(0.5, h([3, 3, 3, 3]), h([3, 3, 3, 3]))).toBeNull();
+    expect(histogramQuantile(0.99, h([0, 0, 0, 0]), h([0, 0, 0, 10]))).toBe(1);
+  });
+
+  it('reads cumulative buckets from the exposition text, summed over label sets', () => {
+    const text = ['m_bucket{le="0.1"} 2', 'm_bucket{le="+Inf"} 3', 'm_bucket{model="a",le="0.1"} 1', 'm_bucket{model="a",le="+Inf"} 1', 'm_sum 1', 'other_bucket{le="0.1"} 9'].join('\n');
+    expect(parseHistogram(text, 'm')).toEqual([{ le: 0.1, count: 3 }, { le: Infinity, count: 4 }]);
   });
 });

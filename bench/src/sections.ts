@@ -141,6 +141,44 @@ export function parseGauges(text: string, names: readonly string[]): Record<stri
   return out;
 }
 
+/** Cumulative bucket counts of a histogram (`le` → count), summed over its label sets. */
+export function parseHistogram(text: string, name: string): Array<{ le: number; count: number }> {
+  const byLe = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}_bucket\\{([^}]*)\\}\\s+(\\S+)`).exec(line);
+    if (m === null) continue;
+    const le = /le="([^"]+)"/.exec(m[1]!)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    byLe.set(bound, (byLe.get(bound) ?? 0) + Number(m[2]));
+  }
+  return [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+}
+
+/**
+ * The q-quantile of the observations between two scrapes of a histogram, interpolated linearly within
+ * its bucket as Prometheus's histogram_quantile does; null without observations, the highest finite
+ * bound when it falls in the +Inf bucket.
+ */
+export function histogramQuantile(q: number, before: ReadonlyArray<{ le: number; count: number }>, after: ReadonlyArray<{ le: number; count: number }>): number | null {
+  const delta = after.map((b) => ({ le: b.le, count: b.count - (before.find((x) => x.le === b.le)?.count ?? 0) }));
+  const total = delta.at(-1)?.count ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const b of delta) {
+    if (b.count >= rank) {
+      if (b.le === Infinity) return lower;
+      const inBucket = b.count - below;
+      return inBucket <= 0 ? b.le : lower + ((b.le - lower) * (rank - below)) / inBucket;
+    }
+    lower = b.le;
+    below = b.count;
+  }
+  return lower;
+}
+
 export interface ChurnSection {
   models: number;
   /** How many models the budget is sized for. */
@@ -154,8 +192,24 @@ export interface ChurnSection {
   firstChargeBytes?: number;
   budgetBytes?: number;
   result: LoadResult | null;
-  /** The worker's model cache counters over the cell (warm-up included), and its state at the end. */
-  cache?: { hits: number; misses: number; evictions: number; hitRate: number | null; modelsAtEnd: number | null; bytesAtEnd: number | null };
+  /**
+   * The worker's model cache counters over the cell (warm-up included), and its state at the end; the
+   * wait of a request that missed (p50, p99 from sibyl_model_cache_miss_wait_seconds, microseconds),
+   * and the most the cache ever charged (sibyl_model_cache_peak_bytes) against its budget.
+   */
+  cache?: {
+    hits: number;
+    misses: number;
+    evictions: number;
+    hitRate: number | null;
+    modelsAtEnd: number | null;
+    bytesAtEnd: number | null;
+    missWaitP50Us?: number | null;
+    missWaitP99Us?: number | null;
+    peakBytes?: number | null;
+  };
+  /** onnxruntime-node's InferenceSession.create of one churn model file in-process (median and p99 of 20), microseconds: the floor of a miss. */
+  sessionCreateUs?: { p50: number; p99: number };
   skipped?: string;
   error?: string;
 }
@@ -180,6 +234,33 @@ export function churnVerdicts(s: ChurnSection | undefined): Verdict[] {
           : `${Math.round(r.requestsPerSecond)} req/s, p50 ${r.latency.p50Us} us, p99 ${r.latency.p99Us} us; ${s.cache?.evictions ?? '?'} evictions, ${s.cache?.misses ?? '?'} misses; ` +
             `a cache always holding the ${s.fit} most requested would hit ${s.idealHitRate}`,
     },
+    {
+      id: 'churn-miss-wait-p99',
+      description: `Cache churn: what a miss waited, p99 (p50 and in-process session create beside it)`,
+      value: r === null ? null : (s.cache?.missWaitP99Us ?? null),
+      unit: 'us',
+      comparison: null,
+      threshold: null,
+      pass: null,
+      detail:
+        r === null
+          ? why
+          : `miss wait p50 ${s.cache?.missWaitP50Us ?? '?'} us, p99 ${s.cache?.missWaitP99Us ?? '?'} us (worker histogram, interpolated); ` +
+            `onnxruntime InferenceSession.create in-process p50 ${s.sessionCreateUs?.p50 ?? '?'} us, p99 ${s.sessionCreateUs?.p99 ?? '?'} us`,
+    },
+    {
+      id: 'churn-peak-bytes',
+      description: 'Cache churn: the most the model cache charged, against its budget',
+      value: r === null ? null : (s.cache?.peakBytes ?? null),
+      unit: 'bytes',
+      comparison: null,
+      threshold: null,
+      pass: null,
+      detail:
+        r === null || s.cache?.peakBytes == null || s.budgetBytes === undefined
+          ? why
+          : `peak ${s.cache.peakBytes} of budget ${s.budgetBytes} bytes (${s.cache.peakBytes <= s.budgetBytes ? 'never past it' : `past it by ${s.cache.peakBytes - s.budgetBytes} bytes, ${(((s.cache.peakBytes - s.budgetBytes) / (s.chargePerModelBytes ?? 1)) || 0).toFixed(2)} of a model's charge`})`,
+    },
   ];
 }
 
@@ -200,6 +281,10 @@ export interface TfCell {
 
 export interface TfSection {
   model: string;
+  /** What the model is (older results files lack it). */
+  description?: string;
+  /** Whether the worker / raw predict ratio is a target (>= 0.8x) or reported; older results files: gated. */
+  gated?: boolean;
   concurrency: number;
   /** What the worker logged it runs on (its tf-backend line), when it started. */
   workerBackend?: string;
@@ -292,7 +377,7 @@ export function tfVerdicts(s: TfSection | undefined): Verdict[] {
     };
   };
   return [
-    pair('worker-rest', `tf-worker-rest-vs-raw-c${s.concurrency}`, `TF worker throughput (REST JSON) vs raw TensorFlow.js predict in-process, c=${s.concurrency}`, true),
-    pair('runtime', `tf-runtime-vs-raw-c${s.concurrency}`, `TF runtime in-process infer vs raw TensorFlow.js predict, c=${s.concurrency}`, false),
+    pair('worker-rest', `tf-worker-rest-vs-raw-${s.model}-c${s.concurrency}`, `TF worker throughput (REST JSON) vs raw TensorFlow.js predict in-process, ${s.model}, c=${s.concurrency}`, s.gated ?? true),
+    pair('runtime', `tf-runtime-vs-raw-${s.model}-c${s.concurrency}`, `TF runtime in-process infer vs raw TensorFlow.js predict, ${s.model}, c=${s.concurrency}`, false),
   ];
 }

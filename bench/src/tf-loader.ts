@@ -4,7 +4,7 @@
  * not depend on tfjs itself), on the WASM backend that the runtime's model threads choose on a machine
  * without native TensorFlow (packages/runtime-tf/scripts/measure.ts does the same).
  */
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +74,49 @@ export async function tfRuntimeService(repository: string, model: string) {
       await rm(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/** The part of tfjs's API that builds and saves a layers model. */
+interface TfBuilder {
+  setBackend(name: string): Promise<boolean>;
+  ready(): Promise<void>;
+  input(config: { shape: number[]; name: string }): unknown;
+  layers: { dense(config: { units: number; activation?: string; name: string; kernelInitializer: unknown; biasInitializer: string }): { apply(x: unknown): unknown } };
+  initializers: { glorotUniform(config: { seed: number }): unknown };
+  model(config: { inputs: unknown; outputs: unknown; name: string }): { save(handler: unknown): Promise<unknown>; dispose(): void };
+  io: { withSaveHandler(save: (artifacts: { modelTopology: unknown; weightSpecs: unknown; weightData: ArrayBuffer }) => Promise<object>): unknown };
+}
+
+export interface TfMlp {
+  width: number;
+  layers: number;
+  outputs: number;
+}
+
+/**
+ * Writes a TensorFlow.js layers model, `x` FP32 [-1,width] → `layers` × dense(width, relu) → `y` FP32
+ * [-1,outputs], into `versionDir` (model.json + weights.bin), with seeded weights: the same model every
+ * run. Built on tfjs's CPU backend, which the process's other tfjs users then find selected.
+ */
+export async function writeTfMlp(versionDir: string, mlp: TfMlp): Promise<void> {
+  const tf = (await importFromRuntimeTf('@tensorflow/tfjs')) as TfBuilder;
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const x = tf.input({ shape: [mlp.width], name: 'x' });
+  let h = x;
+  for (let i = 0; i < mlp.layers; i++) {
+    h = tf.layers.dense({ units: mlp.width, activation: 'relu', name: `dense_${i}`, kernelInitializer: tf.initializers.glorotUniform({ seed: 100 + i }), biasInitializer: 'zeros' }).apply(h);
+  }
+  const y = tf.layers.dense({ units: mlp.outputs, name: 'y', kernelInitializer: tf.initializers.glorotUniform({ seed: 99 }), biasInitializer: 'zeros' }).apply(h);
+  const model = tf.model({ inputs: x, outputs: y, name: 'tf_mlp' });
+  await mkdir(versionDir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const json = { format: 'layers-model', generatedBy: 'sibyl bench', convertedBy: null, modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
+      await writeFile(join(versionDir, 'model.json'), JSON.stringify(json));
+      await writeFile(join(versionDir, 'weights.bin'), new Uint8Array(artifacts.weightData));
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
 }

@@ -27,21 +27,56 @@ export const TF_CONCURRENCY = 16;
 const ROW = [5.9, 3.0, 5.1, 1.8];
 const HOST = '127.0.0.1';
 
+/** A TF.js model the section measures: `<repository>/<name>/1/model.json`, one [1,n] row per request. */
+export interface TfBenchModel {
+  name: string;
+  repository: string;
+  /** The request and how its answer is checked (expected values come from raw predict). */
+  tensor: TensorCase;
+  /** Whether its worker / raw predict ratio is the issue's target (else reported). */
+  gated: boolean;
+  /** What it is, for the report. */
+  description: string;
+}
+
+/** The example model: a [1,4] row through a tiny dense network, so its figures are the transport's. */
+export const IRIS_TF_BENCH: TfBenchModel = {
+  name: TF_MODEL,
+  repository: TF_REPOSITORY,
+  tensor: { input: 'measurements', shape: [1, 4], data: ROW, output: 'probabilities', outputShape: [1, 3], tolerance: 1e-5 },
+  gated: false,
+  description: 'the example iris classifier (4 → 10 → 3): a predict costs microseconds, so transport dominates',
+};
+
+/** The TF.js MLP the target is measured on: compute a model thread can keep busy (writeTfMlp). */
+export const TF_MLP = Object.freeze({ name: 'tf_mlp', width: 2048, layers: 4, outputs: 16 });
+
+export function tfMlpBench(repository: string): TfBenchModel {
+  const data = Array.from({ length: TF_MLP.width }, (_, i) => ((i * 37) % 101) / 101 - 0.5);
+  return {
+    name: TF_MLP.name,
+    repository,
+    tensor: { input: 'x', shape: [1, TF_MLP.width], data, output: 'y', outputShape: [1, TF_MLP.outputs], tolerance: 1e-4 },
+    gated: true,
+    description: `a layers model, ${TF_MLP.layers} x dense(${TF_MLP.width}, relu) → dense(${TF_MLP.outputs}), seeded weights, built by the bench`,
+  };
+}
+
 export interface TfOptions {
   config: BenchConfig;
   generatorTimeoutMs: (seconds: number, warmupSeconds: number) => number;
   log: (line: string) => void;
 }
 
-/** Why the TF section cannot run here, or null. */
-export function tfUnavailable(): string | null {
-  if (!existsSync(join(TF_REPOSITORY, TF_MODEL, '1/model.json'))) return `${join(TF_REPOSITORY, TF_MODEL)} missing`;
+/** Why the TF section cannot run on `model` here, or null. */
+export function tfUnavailable(model: TfBenchModel = IRIS_TF_BENCH): string | null {
+  if (!existsSync(join(model.repository, model.name, '1/model.json'))) return `${join(model.repository, model.name)} missing`;
   return null;
 }
 
 /** Sends one request for the model until it is answered 200 (the worker loads it on the first). */
-async function warmUpInfer(server: RunningServer, url: string, timeoutMs: number): Promise<void> {
-  const body = JSON.stringify({ inputs: [{ name: 'measurements', shape: [1, 4], datatype: 'FP32', data: ROW }] });
+async function warmUpInfer(server: RunningServer, url: string, tensor: TensorCase, timeoutMs: number): Promise<void> {
+  const body = JSON.stringify({ inputs: [{ name: tensor.input, shape: tensor.shape, datatype: 'FP32', data: tensor.data }] });
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
@@ -66,12 +101,14 @@ async function waitReady(server: RunningServer, url: string, timeoutMs: number):
 }
 
 /** Runs the section; never throws (a failure is recorded in the section). */
-export async function runTf(o: TfOptions): Promise<TfSection> {
+export async function runTf(o: TfOptions, model: TfBenchModel = IRIS_TF_BENCH): Promise<TfSection> {
   const { config, log } = o;
-  const section: TfSection = { model: TF_MODEL, concurrency: TF_CONCURRENCY, cells: [] };
-  const missing = tfUnavailable();
+  const TF_MODEL = model.name;
+  const TF_REPOSITORY = model.repository;
+  const section: TfSection = { model: TF_MODEL, description: model.description, gated: model.gated, concurrency: TF_CONCURRENCY, cells: [] };
+  const missing = tfUnavailable(model);
   if (missing !== null) return { ...section, skipped: missing };
-  const tensor: TensorCase = { input: 'measurements', shape: [1, 4], data: ROW, output: 'probabilities', outputShape: [1, 3], tolerance: 1e-5 };
+  const tensor: TensorCase = { ...model.tensor };
   const plan = { kind: 'duration', concurrency: TF_CONCURRENCY, warmupSeconds: config.warmupSeconds, seconds: config.seconds } as const;
 
   const run = async (target: TfTarget, workload: Workload, address: string, extra: Partial<LoadSpec> = {}): Promise<TfCell> => {
@@ -81,10 +118,10 @@ export async function runTf(o: TfOptions): Promise<TfSection> {
       cell.result = await runLoad(spec, o.generatorTimeoutMs(config.seconds, config.warmupSeconds));
       if (cell.result.errors > 0) cell.error = `${cell.result.errors} failed requests: ${cell.result.firstError}`;
       const r = cell.result;
-      log(`tf ${TF_LABEL[target]}, c=${TF_CONCURRENCY}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.latency.p50Us} us, p99 ${r.latency.p99Us} us${cell.error !== undefined ? `; ERROR ${cell.error}` : ''}`);
+      log(`tf ${TF_MODEL} ${TF_LABEL[target]}, c=${TF_CONCURRENCY}: ${Math.round(r.requestsPerSecond)} req/s, p50 ${r.latency.p50Us} us, p99 ${r.latency.p99Us} us${cell.error !== undefined ? `; ERROR ${cell.error}` : ''}`);
     } catch (err) {
       cell.error = err instanceof Error ? err.message : String(err);
-      log(`tf ${TF_LABEL[target]}: ERROR ${cell.error}`);
+      log(`tf ${TF_MODEL} ${TF_LABEL[target]}: ERROR ${cell.error}`);
     }
     section.cells.push(cell);
     return cell;
@@ -144,7 +181,7 @@ export async function runTf(o: TfOptions): Promise<TfSection> {
     const backendLine = /"event":"tf-backend".*?"backend":"([^"]*)"/.exec(worker.lastOutput());
     const backend = backendLine?.[1];
     // The first request loads the model (on demand); readiness of the model follows.
-    await warmUpInfer(worker, `http://${HOST}:${worker.ports.http}/v2/models/${TF_MODEL}/infer`, config.startTimeoutSeconds * 1000);
+    await warmUpInfer(worker, `http://${HOST}:${worker.ports.http}/v2/models/${TF_MODEL}/infer`, tensor, config.startTimeoutSeconds * 1000);
     if (backend !== undefined) section.workerBackend = backend;
     log(`tf worker: pid ${worker.pid}, port ${worker.ports.http}${backend !== undefined ? `, model threads on ${backend}` : ''}`);
     await run('worker-rest', 'tensor-json', `http://${HOST}:${worker.ports.http}`, { serverPids: [worker.pid] });

@@ -55,6 +55,10 @@ describe('model cache (worker on-demand service)', () => {
     gates: Map<string, Promise<void>>;
     /** Added before each load reaches the data plane, milliseconds. */
     loadDelayMs: number;
+    /** What each request for a model that was not loaded waited, seconds. */
+    missWaits: number[];
+    /** The largest charge of a load so far, bytes. */
+    largestCharge: number;
     close(): Promise<void>;
   }
   const open: Harness[] = [];
@@ -70,6 +74,8 @@ describe('model cache (worker on-demand service)', () => {
       loads: [],
       gates: new Map(),
       loadDelayMs: 0,
+      missWaits: [],
+      largestCharge: 0,
       async close() {
         await local.close();
         await registrySource.close();
@@ -87,7 +93,7 @@ describe('model cache (worker on-demand service)', () => {
         return local.infer(req, context);
       },
     };
-    h.service = createOnDemandService({ local: wrapped, want: (name) => source.want(name), cache: { ...cache, logger: quiet } });
+    h.service = createOnDemandService({ local: wrapped, want: (name) => source.want(name), cache: { ...cache, logger: quiet, onLoaded: (_n, _s, bytes) => (h.largestCharge = Math.max(h.largestCharge, bytes)) }, onMissWait: (s) => h.missWaits.push(s) });
     open.push(h);
     return h;
   }
@@ -143,6 +149,9 @@ describe('model cache (worker on-demand service)', () => {
     const stats = h.service.cache.stats();
     expect(stats.evictions).toBeGreaterThan(0);
     expect(stats.hits + stats.misses).toBe(60);
+    // Never past the budget by more than the model being loaded.
+    expect(stats.peakBytes).toBeGreaterThan(0);
+    expect(stats.peakBytes).toBeLessThanOrEqual(budget + h.largestCharge);
     expect(stats.misses).toBe(h.loads.length);
     // The data plane serves exactly what the cache holds: evicted models were unloaded through it.
     const resident = h.service.cache.entries().filter((e) => e.state === 'resident').map((e) => e.name).sort();
@@ -191,6 +200,9 @@ describe('model cache (worker on-demand service)', () => {
     responses.forEach((r, i) => expect(y(r)).toBe(i + 400));
     expect(h.loads).toEqual(['m3']);
     expect(h.service.cache.stats()).toMatchObject({ loads: 1, misses: 50, hits: 0, models: 1 });
+    // Each of the 50 waited for the one load (100 ms of it added here).
+    expect(h.missWaits).toHaveLength(50);
+    for (const s of h.missWaits) expect(s).toBeGreaterThanOrEqual(0.09);
     await h.service.infer(request('m3', 0));
     expect(h.service.cache.stats().hits).toBe(1);
   }, 60_000);

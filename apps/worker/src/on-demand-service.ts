@@ -30,6 +30,8 @@ export interface OnDemandServiceOptions {
   onEvicted?(name: string): void;
   /** The model cache's budget, timeout, load concurrency, pinned models and load hook. */
   cache: Omit<ModelCacheOptions, 'host' | 'onEvicted'>;
+  /** Told how long a request for a model that was not loaded waited for it, seconds (whether the load served or failed). */
+  onMissWait?(seconds: number): void;
 }
 
 export interface OnDemandService extends InferenceService {
@@ -124,7 +126,12 @@ export function createOnDemandService(options: OnDemandServiceOptions): OnDemand
   }
 
   async function inferCold(request: InferRequest, context: InferContext | undefined): Promise<InferResponse> {
-    await waitLoaded(request.modelName, request.modelVersion, context);
+    const started = performance.now();
+    try {
+      await waitLoaded(request.modelName, request.modelVersion, context);
+    } finally {
+      options.onMissWait?.((performance.now() - started) / 1000);
+    }
     return local.infer(request, context);
   }
 

@@ -17,14 +17,14 @@ import { join } from 'node:path';
 import { createArtifactStore } from '@sibyl/artifacts';
 import { createMemoryCoordination, createRedisCoordination, type Coordination, type InstanceKind } from '@sibyl/coordination';
 import { createShutdownSteps, SERVER_EXTENSIONS, startEdgeListeners, withinGrace, type ShutdownSteps } from '@sibyl/gateway';
-import { addCollectedGauge, createLogger, createMetrics, type Logger, type PlainHistogram, type SibylMetrics } from '@sibyl/observability';
+import { addCollectedGauge, createLogger, createMetrics, type Logger, type SibylMetrics } from '@sibyl/observability';
 import type { InferenceService } from '@sibyl/protocol';
 import { openRegistry } from '@sibyl/registry';
 import { createLocalInferenceService, createRegistrySource, onnxEngine, type ModelEngine } from '@sibyl/runtime';
 import { createTfEngine } from '@sibyl/runtime-tf';
 import type { WorkerConfig, WorkerRuntime } from './config.js';
 import { createDemandSource } from './demand-source.js';
-import { exportModelCacheMetrics } from './model-cache-metrics.js';
+import { exportModelCacheMetrics, type ModelCacheHistograms } from './model-cache-metrics.js';
 import { createOnDemandService } from './on-demand-service.js';
 import { registerForPlacement, type Placement } from './placement.js';
 import { createServingGate } from './serving-gate.js';
@@ -200,22 +200,23 @@ async function startDataPlane(config: WorkerConfig, engine: ModelEngine, log: Lo
   resources.add(() => local.close());
   // Starts following the registry; under explicit model control nothing loads yet.
   await local.load();
-  let loadDuration: PlainHistogram | undefined;
+  let histograms: ModelCacheHistograms | undefined;
   const onDemand = createOnDemandService({
     local,
     want: (name) => source.want(name),
     onLoaded: () => plane.onModelsChanged?.(),
     onEvicted: () => plane.onModelsChanged?.(),
+    onMissWait: (seconds) => histograms?.missWait.observe(seconds),
     cache: {
       budgetBytes: config.modelCacheBytes,
       loadConcurrency: config.modelLoadThreadCount,
       loadTimeoutMs: config.modelLoadTimeoutSecs * 1000,
       pinned: config.pinModels,
       logger: log,
-      onLoaded: (_name, seconds) => loadDuration?.observe(seconds),
+      onLoaded: (_name, seconds) => histograms?.loadDuration.observe(seconds),
     },
   });
-  loadDuration = exportModelCacheMetrics(metrics.registry, () => onDemand.cache.stats());
+  histograms = exportModelCacheMetrics(metrics.registry, () => onDemand.cache.stats());
   log.info(
     { event: 'model-cache', budgetBytes: config.modelCacheBytes, loadThreads: config.modelLoadThreadCount, loadTimeoutSecs: config.modelLoadTimeoutSecs, pinned: config.pinModels },
     `model cache: ${config.modelCacheBytes} bytes, ${config.modelLoadThreadCount} load thread(s), load timeout ${config.modelLoadTimeoutSecs} s` +

@@ -73,6 +73,8 @@ export interface ModelCacheStats {
   readonly evictions: number;
   /** Loads that left a model serving. */
   readonly loads: number;
+  /** The most usedBytes has been since the cache was made: at most the budget plus the model loading when it was reached. */
+  readonly peakBytes: number;
 }
 
 export interface ModelCache {
@@ -129,6 +131,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
   let freeingBytes = 0;
   let hits = 0;
   let misses = 0;
+  let peakBytes = 0;
   let evictions = 0;
   let loads = 0;
 
@@ -252,6 +255,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       slot.lastBytes = bytes;
       slot.state = 'resident';
       usedBytes += bytes;
+      peakBytes = Math.max(peakBytes, usedBytes);
       loads++;
       logger.info(
         { event: 'model-cached', model: slot.name, bytes, fileBytes, usedBytes, budgetBytes: budget, loadMs: Math.round(seconds * 1000) },
@@ -335,7 +339,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     stats() {
       let models = 0;
       for (const slot of slots.values()) if (slot.bytes > 0 || slot.state === 'resident' || slot.state === 'evicting') models++;
-      return { budgetBytes: budget, usedBytes, models, hits, misses, evictions, loads };
+      return { budgetBytes: budget, usedBytes, models, hits, misses, evictions, loads, peakBytes };
     },
     entries() {
       return [...slots.values()]
