@@ -146,6 +146,7 @@ export async function runBatching(o: BatchingOptions): Promise<BatchingSection> 
     concurrency: BATCHING_CONCURRENCY,
   };
   const { repository, modelPath } = writeRepository(mlp);
+  const dataDir = mkdtempSync(join(tmpdir(), 'sibyl-bench-batching-data-'));
   let server: RunningServer | null = null;
   try {
     const row = Float32Array.from({ length: mlp.width }, (_, i) => Math.sin(i + 1));
@@ -156,7 +157,8 @@ export async function runBatching(o: BatchingOptions): Promise<BatchingSection> 
     server = await startServer({
       name: 'sibyl-batching',
       command: process.execPath,
-      args: [SIBYL_MAIN, '--model-repository', repository, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
+      // A data directory of its own: the default one is the iris server's (and a running `npm start`'s).
+      args: [SIBYL_MAIN, '--model-repository', repository, '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
       listeners: ['http', 'metrics'],
       timeoutMs: config.startTimeoutSeconds * 1000,
       env,
@@ -208,5 +210,6 @@ export async function runBatching(o: BatchingOptions): Promise<BatchingSection> 
   } finally {
     await server?.stop();
     rmSync(repository, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }

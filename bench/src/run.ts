@@ -60,6 +60,8 @@ interface Servers {
   split: SplitTopology | null;
   notes: BenchResults['servers'];
   splitNote?: BenchResults['split'];
+  /** The all-in-one's data directory, a scratch one (never ./.sibyl/data, which a running `npm start` holds). */
+  sibylDataDir: string;
 }
 
 async function timedStart(notes: BenchResults['servers'], name: string, start: () => Promise<RunningServer>): Promise<RunningServer | null> {
@@ -78,6 +80,7 @@ async function timedStart(notes: BenchResults['servers'], name: string, start: (
 
 async function startServers(config: BenchConfig, models: BenchModels): Promise<Servers> {
   const notes: BenchResults['servers'] = {};
+  const sibylDataDir = mkdtempSync(join(tmpdir(), 'sibyl-bench-data-'));
   const timeoutMs = config.startTimeoutSeconds * 1000;
   const baseline = config.targets.includes('baseline')
     ? await timedStart(notes, 'baseline', () =>
@@ -121,7 +124,7 @@ async function startServers(config: BenchConfig, models: BenchModels): Promise<S
           command: process.execPath,
           args: [
             SIBYL_MAIN,
-            ...['--model-repository', models.repository, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
+            ...['--model-repository', models.repository, '--data-dir', sibylDataDir, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
           ],
           listeners: ['http', 'grpc'],
           timeoutMs,
@@ -139,7 +142,7 @@ async function startServers(config: BenchConfig, models: BenchModels): Promise<S
         )
       : null;
   const { split, note } = await startSplitServers(config, models, notes);
-  return { baseline, baselineBinary, echo, sibyl, proxy, split, notes, ...(note !== undefined ? { splitNote: note } : {}) };
+  return { baseline, baselineBinary, echo, sibyl, proxy, split, notes, sibylDataDir, ...(note !== undefined ? { splitNote: note } : {}) };
 }
 
 function splitWhy(note: BenchResults['split']): string {
@@ -429,6 +432,7 @@ async function main(): Promise<number> {
     return failedToMeasure ? 1 : 0;
   } finally {
     await Promise.all([servers?.baseline?.stop(), servers?.baselineBinary?.stop(), servers?.echo?.stop(), servers?.sibyl?.stop(), servers?.proxy?.stop(), servers?.split?.stop()]);
+    if (servers !== null) rmSync(servers.sibylDataDir, { recursive: true, force: true });
     models.remove();
   }
 }
