@@ -6,7 +6,7 @@
  */
 import type { ArtifactStore } from '@sibyl/artifacts';
 import type { ModelVersion, Registry } from '@sibyl/registry';
-import { inspectModel, runtimeErrors } from '@sibyl/runtime';
+import { inspectModel, runtimeErrors, type ModelEngine } from '@sibyl/runtime';
 
 /** JSON with sorted keys, to compare configs whatever order their keys came in. */
 function canonical(value: unknown): string {
@@ -24,6 +24,8 @@ export async function versionWithConfig(
   name: string,
   config: Record<string, unknown>,
   actor: string,
+  /** The engines the new version is checked on (TF.js models need the TF engine); default onnxruntime alone. */
+  engines?: readonly ModelEngine[],
 ): Promise<ModelVersion> {
   const model = await registry.getModel(name);
   const versions = await registry.listVersions(name);
@@ -31,7 +33,7 @@ export async function versionWithConfig(
     versions.find((v) => v.version === model.liveVersion) ?? [...versions].reverse().find((v) => v.state !== 'retired' && v.state !== 'failed');
   if (base === undefined) throw runtimeErrors.modelNotReady(name, undefined, 'it has no version to apply the config to; upload one first');
   if (canonical(base.config) === canonical(config)) return base;
-  const signature = await inspectModel((await artifacts.stat(base.sha256)).path, config, { model: name });
+  const signature = await inspectModel((await artifacts.stat(base.sha256)).path, config, { model: name, ...(engines === undefined ? {} : { engines }) });
   return registry.registerVersion({
     model: name,
     sha256: base.sha256,

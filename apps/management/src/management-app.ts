@@ -52,7 +52,7 @@ export async function startManagementApp(config: ManagementConfig, logger?: Logg
       store: artifacts,
       inspectModel: (path, modelConfig, options) => inspectModel(path, modelConfig, { ...options, engines }),
       logger: log,
-      serving: createRegistryServing({ registry, artifacts, ready: async () => !draining }),
+      serving: createRegistryServing({ registry, artifacts, engines, ready: async () => !draining }),
       serverVersion: PACKAGE_VERSION,
     });
     await server.listen({ host: config.managementAddress, port: config.managementPort });

@@ -11,13 +11,15 @@
  */
 import type { ArtifactStore } from '@sibyl/artifacts';
 import type { ModelVersion, Registry } from '@sibyl/registry';
-import { runtimeErrors } from '@sibyl/runtime';
+import { runtimeErrors, type ModelEngine } from '@sibyl/runtime';
 import { versionWithConfig } from './config-version.js';
 import type { ManagementServing, RepositoryIndexEntry } from './server-options.js';
 
 export interface RegistryServingOptions {
   registry: Registry;
   artifacts: ArtifactStore;
+  /** The engines a config change is checked on (versionWithConfig); default onnxruntime alone. */
+  engines?: readonly ModelEngine[];
   /** Whether the management app is ready (false while it drains). */
   ready(): Promise<boolean>;
 }
@@ -58,7 +60,7 @@ export function createRegistryServing(options: RegistryServingOptions): Manageme
     async load(name, request) {
       let version = request.version;
       if (version === undefined && request.config !== undefined) {
-        version = (await versionWithConfig(registry, artifacts, name, request.config, request.actor)).version;
+        version = (await versionWithConfig(registry, artifacts, name, request.config, request.actor, options.engines)).version;
       }
       if (version === undefined) {
         const model = await registry.getModel(name);

@@ -10,12 +10,14 @@
 import type { ArtifactStore } from '@sibyl/artifacts';
 import { versionWithConfig, type ManagementServing } from '@sibyl/management';
 import type { Registry } from '@sibyl/registry';
-import type { LocalInferenceService } from '@sibyl/runtime';
+import type { LocalInferenceService, ModelEngine } from '@sibyl/runtime';
 
 export interface ManagementServingOptions {
   registry: Registry;
   artifacts: ArtifactStore;
   service: LocalInferenceService;
+  /** The engines a config change is checked on (versionWithConfig). */
+  engines: readonly ModelEngine[];
   /** Whether the server is ready (false while it drains). */
   ready(): Promise<boolean>;
 }
@@ -26,7 +28,7 @@ export function createManagementServing(options: ManagementServingOptions): Mana
     repositoryIndex: () => service.repositoryIndex(),
     async load(name, request) {
       let version = request.version;
-      if (version === undefined && request.config !== undefined) version = (await versionWithConfig(registry, options.artifacts, name, request.config, request.actor)).version;
+      if (version === undefined && request.config !== undefined) version = (await versionWithConfig(registry, options.artifacts, name, request.config, request.actor, options.engines)).version;
       if (version !== undefined) await registry.deploy(name, version, request.actor);
       await service.load(name);
     },

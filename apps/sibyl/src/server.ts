@@ -138,7 +138,7 @@ export async function startSibyl(config: SibylConfig, logger?: Logger): Promise<
       store: artifacts,
       inspectModel: (path, modelConfig, options) => inspectModel(path, modelConfig, { ...options, engines }),
       logger: log,
-      serving: createManagementServing({ registry, artifacts, service: local, ready: () => service.serverReady() }),
+      serving: createManagementServing({ registry, artifacts, service: local, engines, ready: () => service.serverReady() }),
       serverVersion: SIBYL_VERSION,
     });
     await management.listen({ host: config.managementAddress, port: config.managementPort });

@@ -58,16 +58,19 @@ function wireOutput(out: TfWireTensor): WireTensor {
   return { name: out.name, type: out.dtype, dims: out.shape, data };
 }
 
-function asExecutionInstance(thread: TfThreadInstance): ExecutionInstance {
-  const info = sessionInfo(thread.info);
+/** The thread as the runtime's execution instance; `onClose` is told once the instance is closed. */
+function asExecutionInstance(thread: TfThreadInstance, onClose: () => void): ExecutionInstance {
   return {
     kind: 'thread',
-    info,
+    info: sessionInfo(thread.info),
     async run(feeds, fetches): Promise<RunResult> {
       const result = await thread.run(feeds.map(tfFeed), fetches);
       return { outputs: result.outputs.map(wireOutput), computeUs: result.computeUs };
     },
-    close: () => thread.close(),
+    close: () => {
+      onClose();
+      return thread.close();
+    },
   };
 }
 
@@ -94,14 +97,7 @@ export function createTfEngine(options: TfEngineOptions = {}): TfEngine {
         },
       });
       threads.add(thread);
-      const opened = asExecutionInstance(thread);
-      instance = {
-        ...opened,
-        close: async () => {
-          threads.delete(thread);
-          await opened.close();
-        },
-      };
+      instance = asExecutionInstance(thread, () => threads.delete(thread));
       return instance;
     },
     async explainLoadFailure(model: string, version: string, file: string, err: unknown) {

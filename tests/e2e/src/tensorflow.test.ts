@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInferenceClient, get, postJson, startServer, type RunningServer } from './index.js';
+import { createInferenceClient, get, httpRequest, postJson, startServer, type RunningServer } from './index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const IRIS_TF = join(ROOT, 'examples/models/iris_tf');
@@ -104,6 +104,19 @@ describe('TensorFlow.js models in the all-in-one server', () => {
     expect(argmax((answer.json as { outputs: Array<{ data: number[] }> }).outputs[0]!.data)).toBe(2);
     const meta = await get(`${server.httpUrl}/v2/models/flowers_tf`);
     expect(meta.json).toMatchObject({ platform: 'tensorflowjs_layers' });
+  });
+
+  it("takes a new config for a TF.js model through Triton's repository load (a new version over the same files)", async () => {
+    const config = JSON.stringify({ max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 1000 } });
+    const load = await httpRequest(`${server.managementUrl}/v2/repository/models/iris_tf/load`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sibyl-actor': 'e2e' },
+      body: JSON.stringify({ parameters: { config } }),
+    });
+    expect(load.status, load.text).toBe(200);
+    const answer = await postJson(`${server.httpUrl}/v2/models/iris_tf/infer`, { inputs: [{ name: 'measurements', datatype: 'FP32', shape: [2, 4], data: ROWS }] });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({ model_version: '2' });
   });
 
   it('refuses a TF.js directory whose model.json is broken, naming TensorFlow.js, and registers nothing', async () => {
