@@ -219,6 +219,25 @@ describe('TF.js runtime: infer', () => {
     // Run on this thread, the multiply would hold the loop until it ended: one or two ticks at most.
     expect(ticks).toBeGreaterThan(100);
   });
+
+  it('skips, on the thread, a run posted behind another once its deadline passed or its client left', async () => {
+    const inputs = () => [
+      { name: 'a', datatype: 'FP32' as const, shape: [MATMUL_N, MATMUL_N], data: new Float32Array(MATMUL_N * MATMUL_N).fill(0.5) },
+      { name: 'b', datatype: 'FP32' as const, shape: [MATMUL_N, MATMUL_N], data: new Float32Array(MATMUL_N * MATMUL_N).fill(2) },
+    ];
+    const stats = async () => (await service.modelStatistics('matmul', '1'))[0]!;
+    const before = (await stats()).executionCount;
+    const first = service.infer({ modelName: 'matmul', inputs: inputs() });
+    // Posted to the thread at once (its second slot), behind `first`: the deadline passes while it waits there.
+    const late = codeOf(service.infer({ modelName: 'matmul', inputs: inputs() }, { deadlineMs: Date.now() + 1 }));
+    const abort = new AbortController();
+    const gone = codeOf(service.infer({ modelName: 'matmul', inputs: inputs() }, { signal: abort.signal }));
+    abort.abort();
+    await first;
+    expect(await late).toBe('SIBYL_DEADLINE_EXCEEDED');
+    expect(await gone).toBe('SIBYL_REQUEST_CANCELLED');
+    expect((await stats()).executionCount).toBe(before + 1);
+  });
 });
 
 async function memoryArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {

@@ -63,8 +63,8 @@ function asExecutionInstance(thread: TfThreadInstance, onClose: () => void): Exe
   return {
     kind: 'thread',
     info: sessionInfo(thread.info),
-    async run(feeds, fetches): Promise<RunResult> {
-      const result = await thread.run(feeds.map(tfFeed), fetches);
+    async run(feeds, fetches, control): Promise<RunResult> {
+      const result = await thread.run(feeds.map(tfFeed), fetches, control);
       return { outputs: result.outputs.map(wireOutput), computeUs: result.computeUs };
     },
     close: () => {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { RunSkipped, type RunControl } from '@sibyl/runtime';
 import type { FromTfWorker, TfBackendName, TfModelInfo, TfRun, TfRunResult, TfWireTensor, TfWorkerInit, ToTfWorker } from './tf-wire.js';
 
 /** How long close() waits for a thread to dispose its model before terminating it. */
@@ -23,8 +24,12 @@ export interface TfThreadInstance {
   readonly backend: string;
   /** Runs queued, not yet answered. */
   readonly pending: number;
-  /** Runs the model once; rejects with a plain Error carrying tfjs's message. Takes ownership of the feeds' buffers. */
-  run(feeds: readonly TfWireTensor[], fetches: readonly string[]): Promise<TfRunResult>;
+  /**
+   * Runs the model once; rejects with a plain Error carrying tfjs's message, or with RunSkipped when
+   * the thread came to the run past `control.deadlineMs` or after `control.signal` aborted. Takes
+   * ownership of the feeds' buffers.
+   */
+  run(feeds: readonly TfWireTensor[], fetches: readonly string[], control?: RunControl): Promise<TfRunResult>;
   /** Disposes the model and ends the thread; pending runs are rejected. Idempotent. */
   close(): Promise<void>;
 }
@@ -71,7 +76,7 @@ function prepareTransfer(feeds: readonly TfWireTensor[]): { feeds: TfWireTensor[
 
 export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThreadInstance> {
   const worker = spawn({ dir: options.dir, backend: options.backend });
-  const pending = new Map<number, { resolve(r: TfRunResult): void; reject(e: Error): void }>();
+  const pending = new Map<number, { resolve(r: TfRunResult): void; reject(e: Error): void; settle(): void }>();
   let nextId = 0;
   let state: 'starting' | 'ready' | 'closing' | 'stopped' = 'starting';
   let closed: Promise<void> | undefined;
@@ -83,13 +88,14 @@ export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThre
     const transfer = outboxTransfer;
     outbox = [];
     outboxTransfer = [];
-    if (state !== 'ready') return;
+    if (state !== 'ready' || runs.length === 0) return;
     try {
       worker.postMessage({ type: 'runs', runs } satisfies ToTfWorker, transfer);
     } catch (err) {
       for (const run of runs) {
         const p = pending.get(run.id);
         pending.delete(run.id);
+        p?.settle();
         p?.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
@@ -102,7 +108,10 @@ export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThre
     const stopAll = (reason: string) => {
       const wasReady = state === 'ready';
       state = 'stopped';
-      for (const p of pending.values()) p.reject(new Error(reason));
+      for (const p of pending.values()) {
+        p.settle();
+        p.reject(new Error(reason));
+      }
       pending.clear();
       if (wasReady) options.onFailure?.(reason);
       else rejectStart(new Error(reason));
@@ -118,27 +127,45 @@ export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThre
       get pending() {
         return pending.size;
       },
-      run(feeds, fetches) {
+      run(feeds, fetches, control = {}) {
         if (state !== 'ready') return Promise.reject(new Error(state === 'stopped' ? 'the model thread has stopped' : 'the model thread is closing'));
+        const { deadlineMs, signal } = control;
         return new Promise<TfRunResult>((resolve, reject) => {
           const id = nextId++;
-          pending.set(id, { resolve, reject });
+          // A run still in this tick's outbox is dropped here; one posted gets a cancel message, and
+          // the thread skips it if it has not started.
+          const onAbort = () => {
+            const at = outbox.findIndex((r) => r.id === id);
+            if (at >= 0) {
+              outbox.splice(at, 1);
+              pending.delete(id);
+              reject(new RunSkipped('cancelled', 0));
+            } else if (state === 'ready') {
+              worker.postMessage({ type: 'cancel', id } satisfies ToTfWorker);
+            }
+          };
+          pending.set(id, { resolve, reject, settle: () => signal?.removeEventListener('abort', onAbort) });
           try {
             const prepared = prepareTransfer(feeds);
             if (outbox.length === 0) queueMicrotask(flush);
-            outbox.push({ id, feeds: prepared.feeds, fetches: [...fetches] });
+            outbox.push({ id, feeds: prepared.feeds, fetches: [...fetches], ...(deadlineMs === undefined ? {} : { deadlineMs }) });
             outboxTransfer.push(...prepared.transfer);
           } catch (err) {
             pending.delete(id);
             reject(err instanceof Error ? err : new Error(String(err)));
+            return;
           }
+          signal?.addEventListener('abort', onAbort, { once: true });
         });
       },
       close() {
         closed ??= (async () => {
           if (state === 'stopped') return;
           state = 'closing';
-          for (const p of pending.values()) p.reject(new Error('the model thread is closing'));
+          for (const p of pending.values()) {
+            p.settle();
+            p.reject(new Error('the model thread is closing'));
+          }
           pending.clear();
           worker.postMessage({ type: 'close' } satisfies ToTfWorker);
           const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
@@ -167,7 +194,9 @@ export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThre
             const p = pending.get(answer.id);
             if (p === undefined) continue;
             pending.delete(answer.id);
+            p.settle();
             if (answer.ok) p.resolve(answer.result);
+            else if (answer.skipped !== undefined) p.reject(new RunSkipped(answer.skipped, answer.lateMs));
             else p.reject(new Error(answer.message));
           }
           return;

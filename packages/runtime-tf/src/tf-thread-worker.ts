@@ -36,7 +36,11 @@ function errorMessage(err: unknown): string {
 
 function serve(model: TfModel): void {
   // Runs one at a time: a run's readback awaits, and overlapping runs would only contend for the thread.
+  // A run may arrive while another computes (the pool posts the next one ahead); when its turn comes
+  // it is skipped if its deadline has passed or its client cancelled meanwhile.
   let queue: Promise<void> = Promise.resolve();
+  const cancelled = new Set<number>();
+  const waiting = new Set<number>();
   port!.on('message', (message: ToTfWorker) => {
     if (message.type === 'close') {
       void queue.finally(() => {
@@ -45,11 +49,29 @@ function serve(model: TfModel): void {
       });
       return;
     }
+    if (message.type === 'cancel') {
+      if (waiting.has(message.id)) cancelled.add(message.id);
+      return;
+    }
     const runs = message.runs;
+    for (const run of runs) waiting.add(run.id);
     queue = queue.then(async () => {
+      // A turn of the loop first, so that messages that arrived while the runs before computed (a
+      // cancel for one of these) are read before deciding.
+      await new Promise((resolve) => setImmediate(resolve));
       const answers: TfRunAnswer[] = [];
       const transfer: ArrayBuffer[] = [];
       for (const run of runs) {
+        waiting.delete(run.id);
+        if (cancelled.delete(run.id)) {
+          answers.push({ id: run.id, ok: false, skipped: 'cancelled', lateMs: 0, message: 'cancelled before it started' });
+          continue;
+        }
+        const late = run.deadlineMs === undefined ? -1 : Date.now() - run.deadlineMs;
+        if (late >= 0) {
+          answers.push({ id: run.id, ok: false, skipped: 'deadline', lateMs: late, message: 'deadline passed before it started' });
+          continue;
+        }
         try {
           const result = await model.run(run.feeds, run.fetches);
           transfer.push(...transferList(result.outputs));

@@ -54,15 +54,25 @@ export interface TfRun {
   id: number;
   feeds: TfWireTensor[];
   fetches: string[];
+  /** Date.now() milliseconds: the thread skips the run if it comes to it later. */
+  deadlineMs?: number;
 }
 
 /**
  * Runs posted in the same tick travel as one message, and their answers as one: a postMessage costs
  * tens of microseconds a side, as much as a small model's predict.
  */
-export type ToTfWorker = { type: 'runs'; runs: TfRun[] } | { type: 'close' };
+export type ToTfWorker =
+  | { type: 'runs'; runs: TfRun[] }
+  /** The run's client went away: skip it unless it has started. */
+  | { type: 'cancel'; id: number }
+  | { type: 'close' };
 
-export type TfRunAnswer = { id: number; ok: true; result: TfRunResult } | { id: number; ok: false; message: string };
+export type TfRunAnswer =
+  | { id: number; ok: true; result: TfRunResult }
+  | { id: number; ok: false; message: string; skipped?: undefined }
+  /** Not started: its deadline had passed (`lateMs` past it) or it was cancelled. */
+  | { id: number; ok: false; message: string; skipped: 'deadline' | 'cancelled'; lateMs: number };
 
 export type FromTfWorker =
   | { type: 'ready'; info: TfModelInfo; backend: string }

@@ -212,7 +212,7 @@ describe('execution: inline and thread', () => {
     expect(await h.metric('nv_inference_request_failure', { model, version: '1', reason: 'REJECTED' })).toBe(rejectedBefore + 1);
   });
 
-  it('queues FIFO behind a busy instance; a queued request whose deadline passes or whose client leaves does not run', async () => {
+  it('queues FIFO behind a busy instance; a waiting request whose deadline passes or whose client leaves does not run', async () => {
     const before = await exec('slow');
     const done: string[] = [];
     const track = (label: string, p: Promise<unknown>) => p.then(() => done.push(label), (e: unknown) => { done.push(`${label}:${isSibylError(e) ? e.code : String(e)}`); });
@@ -224,8 +224,23 @@ describe('execution: inline and thread', () => {
     const third = track('third', h.service.infer({ modelName: 'slow', inputs: [slowInput()] }));
     abort.abort();
     await Promise.all([first, late, gone, second, third]);
-    expect(done).toEqual(['gone:SIBYL_REQUEST_CANCELLED', 'late:SIBYL_DEADLINE_EXCEEDED', 'first', 'second', 'third']);
+    // `late` was posted to the thread behind `first` (the pool's second slot) and skipped there when
+    // its turn came; `gone` left the pool's queue at once.
+    expect(done[0]).toBe('gone:SIBYL_REQUEST_CANCELLED');
+    expect(done).toContain('late:SIBYL_DEADLINE_EXCEEDED');
+    expect(done.filter((d) => !d.includes(':'))).toEqual(['first', 'second', 'third']);
     expect(await exec('slow')).toBe(before + 3);
+  });
+
+  it('a request posted to a busy thread behind another is skipped there when its client leaves first', async () => {
+    const before = await exec('slow');
+    const abort = new AbortController();
+    const first = h.service.infer({ modelName: 'slow', inputs: [slowInput()] });
+    const gone = failure(h.service.infer({ modelName: 'slow', inputs: [slowInput()] }, { signal: abort.signal }));
+    abort.abort();
+    await first;
+    expect(await gone).toMatchObject({ code: 'SIBYL_REQUEST_CANCELLED' });
+    expect(await exec('slow')).toBe(before + 1);
   });
 
   it('instance_group count 2 in thread mode serves concurrent requests', async () => {

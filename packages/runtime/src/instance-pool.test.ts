@@ -45,7 +45,7 @@ describe('instance pool over real execution instances', () => {
     Promise.all(Array.from({ length: count }, () => createThreadInstance({ modelPath, settings: defaultSessionSettings('thread') })));
 
   it('hands concurrent requests to idle instances at once, and queues only when all are busy', async () => {
-    const pool = createInstancePool(await threads(2), { model: 'matmul', version: '1' });
+    const pool = createInstancePool(await threads(2), { model: 'matmul', version: '1', pipelineDepth: 1 });
     const a = pool.run(feeds(1), ['y']);
     const b = pool.run(feeds(2), ['y']);
     expect(pool.queued).toBe(0);
@@ -58,8 +58,19 @@ describe('instance pool over real execution instances', () => {
     await pool.close();
   });
 
-  it('with one instance, a second concurrent request waits in the queue', async () => {
+  it('by default posts the next run to a busy thread instance, so a thread never waits for the event loop between runs', async () => {
     const pool = createInstancePool(await threads(1), { model: 'matmul', version: '1' });
+    const runs = [1, 2, 3].map((v) => pool.run(feeds(v), ['y']));
+    // One computing, one posted behind it, one in the pool's queue.
+    expect(pool.queued).toBe(1);
+    const results = await Promise.all(runs);
+    expect(results.map((r) => (r.outputs[0]!.data as Float32Array)[0])).toEqual([1, 2, 3].map((v) => expect.closeTo(v, 4)));
+    expect(pool.queued).toBe(0);
+    await pool.close();
+  });
+
+  it('with one instance, a second concurrent request waits in the queue', async () => {
+    const pool = createInstancePool(await threads(1), { model: 'matmul', version: '1', pipelineDepth: 1 });
     const a = pool.run(feeds(), ['y']);
     const b = pool.run(feeds(), ['y']);
     expect(pool.queued).toBe(1);
@@ -68,7 +79,7 @@ describe('instance pool over real execution instances', () => {
   });
 
   it('never queues on an inline instance: concurrent requests all run, a past deadline still refuses', async () => {
-    const pool = createInstancePool([await createInlineInstance(modelPath, defaultSessionSettings('inline'))], { model: 'matmul', version: '1' });
+    const pool = createInstancePool([await createInlineInstance(modelPath, defaultSessionSettings('inline'))], { model: 'matmul', version: '1', pipelineDepth: 1 });
     const late = pool.run(feeds(9), ['y'], { deadlineMs: Date.now() - 1 });
     const runs = [1, 2, 3, 4].map((v) => pool.run(feeds(v), ['y']));
     expect(pool.queued).toBe(0);
@@ -83,7 +94,7 @@ describe('instance pool over real execution instances', () => {
 
   it('close() rejects queued requests as not ready and ends the instances', async () => {
     const instances = await threads(1);
-    const pool = createInstancePool(instances, { model: 'matmul', version: '1' });
+    const pool = createInstancePool(instances, { model: 'matmul', version: '1', pipelineDepth: 1 });
     const running = pool.run(feeds(), ['y']);
     const queued = pool.run(feeds(), ['y']);
     const closing = pool.close();
@@ -97,7 +108,7 @@ describe('instance pool over real execution instances', () => {
 
   it('an instance removed after it stopped leaves the others serving; with none left, queued requests fail', async () => {
     const instances = await threads(2);
-    const pool = createInstancePool(instances, { model: 'matmul', version: '1' });
+    const pool = createInstancePool(instances, { model: 'matmul', version: '1', pipelineDepth: 1 });
     pool.remove(instances[0]!, 'worker thread exited with code 1');
     expect(pool.size).toBe(1);
     const served = await pool.run(feeds(5), ['y']);

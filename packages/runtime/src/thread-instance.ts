@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ExecutionInstance, InstanceFailureListener } from './execution-instance.js';
+import { RunSkipped, type ExecutionInstance, type InstanceFailureListener } from './execution-instance.js';
 import { copyFixed, ownsBuffer } from './typed-array-copy.js';
 import type { FromWorker, RunResult, SessionInfo, SessionSettings, ToWorker, WireTensor, WorkerInit } from './wire.js';
 
@@ -77,7 +77,7 @@ export interface ThreadInstanceOptions {
 export function createThreadInstance(options: ThreadInstanceOptions): Promise<ExecutionInstance> {
   return new Promise<ExecutionInstance>((resolveStart, rejectStart) => {
     const worker = spawnWorker({ modelPath: options.modelPath, settings: options.settings });
-    const pending = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
+    const pending = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void; settle: () => void }>();
     let nextId = 1;
     let state: 'starting' | 'ready' | 'closing' | 'stopped' = 'starting';
     let info: SessionInfo = { inputs: [], outputs: [] };
@@ -87,7 +87,10 @@ export function createThreadInstance(options: ThreadInstanceOptions): Promise<Ex
     const stopAll = (reason: string) => {
       const wasReady = state === 'ready';
       state = 'stopped';
-      for (const p of pending.values()) p.reject(new Error(reason));
+      for (const p of pending.values()) {
+        p.settle();
+        p.reject(new Error(reason));
+      }
       pending.clear();
       if (wasReady) options.onFailure?.(instance, reason);
       else rejectStart(new Error(reason));
@@ -98,13 +101,20 @@ export function createThreadInstance(options: ThreadInstanceOptions): Promise<Ex
       get info() {
         return info;
       },
-      run(feeds, fetches) {
+      run(feeds, fetches, control = {}) {
         if (state !== 'ready') return Promise.reject(new Error(`the worker thread is ${state}`));
         const id = nextId++;
+        const { deadlineMs, signal } = control;
         return new Promise<RunResult>((resolve, reject) => {
-          pending.set(id, { resolve, reject });
+          // A cancel reaches the worker as its own message; it skips the run if it has not started.
+          const onAbort = () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+          const settle = () => signal?.removeEventListener('abort', onAbort);
+          pending.set(id, { resolve, reject, settle });
           const post = (prepared: { feeds: WireTensor[]; transfer: ArrayBuffer[] }) =>
-            worker.postMessage({ type: 'run', id, feeds: prepared.feeds, fetches: [...fetches] } satisfies ToWorker, prepared.transfer);
+            worker.postMessage(
+              { type: 'run', id, feeds: prepared.feeds, fetches: [...fetches], ...(deadlineMs === undefined ? {} : { deadlineMs }) } satisfies ToWorker,
+              prepared.transfer,
+            );
           try {
             post(prepareTransfer(feeds));
           } catch {
@@ -113,15 +123,20 @@ export function createThreadInstance(options: ThreadInstanceOptions): Promise<Ex
             } catch (err) {
               pending.delete(id);
               reject(err instanceof Error ? err : new Error(String(err)));
+              return;
             }
           }
+          signal?.addEventListener('abort', onAbort, { once: true });
         });
       },
       close() {
         closed ??= (async () => {
           if (state === 'stopped') return;
           state = 'closing';
-          for (const p of pending.values()) p.reject(new Error('the execution instance is closing'));
+          for (const p of pending.values()) {
+            p.settle();
+            p.reject(new Error('the execution instance is closing'));
+          }
           pending.clear();
           worker.postMessage({ type: 'close' } satisfies ToWorker);
           const timer = setTimeout(() => void worker.terminate(), CLOSE_GRACE_MS);
@@ -145,11 +160,14 @@ export function createThreadInstance(options: ThreadInstanceOptions): Promise<Ex
           rejectStart(new Error(message.message));
           return;
         case 'result':
-        case 'run-failed': {
+        case 'run-failed':
+        case 'skipped': {
           const p = pending.get(message.id);
           if (p === undefined) return;
           pending.delete(message.id);
+          p.settle();
           if (message.type === 'result') p.resolve(message.result);
+          else if (message.type === 'skipped') p.reject(new RunSkipped(message.reason, message.lateMs));
           else p.reject(new Error(message.message));
           return;
         }

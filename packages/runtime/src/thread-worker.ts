@@ -2,8 +2,8 @@
  * Entry of a thread execution instance: one worker_threads Worker holding one onnxruntime session.
  *
  * Contract with thread-instance.ts: workerData is a WorkerInit; the worker answers `ready` (with the
- * session's SessionInfo) or `load-failed`, then one `result`/`run-failed` per `run`, and on `close`
- * releases the session and lets the thread end. Output buffers are transferred, never cloned.
+ * session's SessionInfo) or `load-failed`, then one `result`/`run-failed`/`skipped` per `run`, in
+ * order, and on `close` releases the session and lets the thread end. Output buffers are transferred, never cloned.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createOrtSession, type OrtSession } from './ort-session.js';
@@ -35,10 +35,43 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
+type RunMessage = Extract<ToWorker, { type: 'run' }>;
+
+/**
+ * Runs one at a time, in arrival order. The pool may post a run while another computes; that run
+ * waits here, and is skipped if its deadline has passed or its client cancelled by the time its turn
+ * comes (a cancel arrives as its own message, read while the run before computes).
+ */
 function serve(session: OrtSession): void {
-  port!.on('message', (message: ToWorker) => {
-    if (message.type === 'close') {
-      void session.release().finally(() => port!.close());
+  const queue: RunMessage[] = [];
+  /** Runs received and not started (queued, or taken and about to start). */
+  const waiting = new Set<number>();
+  const cancelled = new Set<number>();
+  let running = false;
+
+  const next = (): void => {
+    const message = queue.shift();
+    if (message === undefined) {
+      running = false;
+      return;
+    }
+    running = true;
+    // Decide on the next turn of the loop, so that messages that arrived while the run before
+    // computed (a cancel for this one) are read first.
+    setImmediate(start, message);
+  };
+
+  const start = (message: RunMessage): void => {
+    waiting.delete(message.id);
+    if (cancelled.delete(message.id)) {
+      send({ type: 'skipped', id: message.id, reason: 'cancelled', lateMs: 0 });
+      next();
+      return;
+    }
+    const late = message.deadlineMs === undefined ? -1 : Date.now() - message.deadlineMs;
+    if (late >= 0) {
+      send({ type: 'skipped', id: message.id, reason: 'deadline', lateMs: late });
+      next();
       return;
     }
     session.run(message.feeds, message.fetches).then(
@@ -48,12 +81,34 @@ function serve(session: OrtSession): void {
           buffers = transferable(result.outputs);
         } catch (err) {
           send({ type: 'run-failed', id: message.id, message: errorMessage(err) });
+          next();
           return;
         }
         send({ type: 'result', id: message.id, result }, buffers);
+        next();
       },
-      (err: unknown) => send({ type: 'run-failed', id: message.id, message: errorMessage(err) }),
+      (err: unknown) => {
+        send({ type: 'run-failed', id: message.id, message: errorMessage(err) });
+        next();
+      },
     );
+  };
+
+  port!.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'close':
+        void session.release().finally(() => port!.close());
+        return;
+      case 'cancel':
+        // Only a run still queued can be skipped; a cancel for one that started or ended is dropped.
+        if (waiting.has(message.id)) cancelled.add(message.id);
+        return;
+      case 'run':
+        waiting.add(message.id);
+        queue.push(message);
+        if (!running) next();
+        return;
+    }
   });
 }
 

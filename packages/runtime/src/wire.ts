@@ -84,11 +84,16 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { type: 'run'; id: number; feeds: WireTensor[]; fetches: string[] }
+  /** `deadlineMs` (Date.now() ms): the worker skips the run if it comes to it later. */
+  | { type: 'run'; id: number; feeds: WireTensor[]; fetches: string[]; deadlineMs?: number }
+  /** The run's client went away: skip it unless it has started. */
+  | { type: 'cancel'; id: number }
   | { type: 'close' };
 
 export type FromWorker =
   | { type: 'ready'; info: SessionInfo }
   | { type: 'load-failed'; message: string }
   | { type: 'result'; id: number; result: RunResult }
-  | { type: 'run-failed'; id: number; message: string };
+  | { type: 'run-failed'; id: number; message: string }
+  /** The run was not started: its deadline had passed (`lateMs` past it) or it was cancelled. */
+  | { type: 'skipped'; id: number; reason: 'deadline' | 'cancelled'; lateMs: number };
