@@ -1,4 +1,4 @@
-import { serverDraining, type InferContext, type InferenceService, type InferRequest } from '@sibyl/protocol';
+import { serverDraining, type InferContext, type InferenceService, type InferRequest, type RestInferBody } from '@sibyl/protocol';
 
 /**
  * The service as a server that is shutting down shows it: from `drain()` on, readiness is false (so
@@ -14,6 +14,13 @@ export function drainable<S extends InferenceService>(service: S): S & { drain()
     infer: {
       value: (request: InferRequest, context?: InferContext) =>
         draining ? Promise.reject(serverDraining(`model '${request.modelName}'`)) : service.infer(request, context),
+    },
+    forwardRestInfer: {
+      value:
+        service.forwardRestInfer === undefined
+          ? undefined
+          : (request: RestInferBody, context?: InferContext) =>
+              draining ? Promise.reject(serverDraining(`model '${request.modelName}'`)) : service.forwardRestInfer!(request, context),
     },
     modelMetadata: {
       value: (name: string, version?: string) =>

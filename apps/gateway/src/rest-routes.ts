@@ -15,6 +15,7 @@ import {
   rawInputOf,
   type InferenceService,
   type ModelIndexEntry,
+  type RestInferBody,
   type TensorMetadata,
 } from '@sibyl/protocol';
 import { repositoryIndexBodyInvalid } from './errors.js';
@@ -102,10 +103,26 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
     const body = (request.body as Buffer | undefined) ?? EMPTY_BODY;
     const header = request.headers['inference-header-content-length'];
     const headerLength = typeof header === 'string' ? header : undefined;
+    const context = restInferContext(request);
+    if (service.forwardRestInfer !== undefined) {
+      // Sent on undecoded when the service can (a gateway whose backend is a Sibyl worker): the
+      // worker decodes and validates exactly as this code would, and its answer is relayed as it is.
+      const contentType = request.headers['content-type'];
+      const forward: RestInferBody = { modelName, body };
+      if (modelVersion !== undefined) forward.modelVersion = modelVersion;
+      if (headerLength !== undefined) forward.headerLength = headerLength;
+      if (contentType !== undefined) forward.contentType = contentType;
+      const answer = await service.forwardRestInfer(forward, context);
+      if (answer !== undefined) {
+        reply.header('content-type', answer.contentType);
+        if (answer.headerLength !== undefined) reply.header('inference-header-content-length', answer.headerLength);
+        return reply.send(answer.body);
+      }
+    }
     // A raw request (header 0) carries only bytes; the model's metadata says what tensor they are.
     const rawInput = isRawRequest(headerLength) ? rawInputOf(await service.modelMetadata(modelName, modelVersion)) : undefined;
     const inferRequest = decodeRestInferRequest(body, { modelName, modelVersion, headerLength, rawInput });
-    const response = await service.infer(inferRequest, restInferContext(request));
+    const response = await service.infer(inferRequest, context);
     const encoded = encodeRestInferResponse(response, inferRequest);
     reply.header('content-type', encoded.contentType);
     if (encoded.headerLength !== undefined) reply.header('inference-header-content-length', encoded.headerLength);

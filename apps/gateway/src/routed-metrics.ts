@@ -45,6 +45,11 @@ export function exportRoutedMetrics(metrics: SibylMetrics, service: RoutedInfere
     read: () => service.stats().retried,
   });
   addCollectedCounter(registry, {
+    name: 'sibyl_gateway_passed_through_total',
+    help: 'REST inference requests sent on to a Sibyl worker undecoded, and answered undecoded (also in sibyl_gateway_forwarded_total)',
+    read: () => service.stats().passedThrough,
+  });
+  addCollectedCounter(registry, {
     name: 'sibyl_gateway_no_instance_total',
     help: 'Calls refused because the pool of their route had no live instance (SIBYL_POOL_NO_INSTANCE)',
     read: () => service.stats().noInstance,

@@ -29,6 +29,9 @@ let live: LocalInferenceService;
 let closed: LocalInferenceService;
 let closedRest: FastifyInstance;
 let closedBackend: Backend;
+let liveRest: FastifyInstance;
+let liveBackend: Backend;
+let liveBase: string;
 let routed: RoutedInferenceService;
 let gateway: FastifyInstance;
 let base: string;
@@ -56,12 +59,19 @@ const MODEL: ModelRoute = {
   generation: 1,
 };
 
+// Model `p`: a worker over REST (the live runtime behind its own REST server), after the closed one
+// (under an address of its own, so that the other tests' retries do not make it suspect).
+// Without a traffic split or shadow, its REST requests pass through the gateway undecoded.
+const PASSED: ModelRoute = { model: 'p', live: { ...route(1, ['closed-p', 'live-http']), model: 'p' }, canary: null, shadow: null, generation: 1 };
+
 const router: Router = {
   async resolveModel(model) {
+    if (model === 'p') return PASSED;
     if (model !== 'm') throw new SibylError('SIBYL_REGISTRY_MODEL_NOT_FOUND', 'NOT_FOUND', `model '${model}' is not registered`);
     return MODEL;
   },
   async resolveVersion(model, version) {
+    if (model === 'p' && version === 1) return PASSED.live!;
     if (model !== 'm' || version > 2) throw new SibylError('SIBYL_REGISTRY_VERSION_NOT_FOUND', 'NOT_FOUND', `model '${model}' has no version ${version}`);
     return route(version, ['closed', 'live']);
   },
@@ -75,19 +85,34 @@ const router: Router = {
 };
 
 function counting(name: string, backend: Backend): Backend {
+  const count = () => calls.set(name, (calls.get(name) ?? 0) + 1);
+  const forward = backend.forwardRestInfer;
   return Object.create(backend, {
     infer: {
       value: (...args: Parameters<Backend['infer']>) => {
-        calls.set(name, (calls.get(name) ?? 0) + 1);
+        count();
         return backend.infer(...args);
       },
+    },
+    forwardRestInfer: {
+      value:
+        forward === undefined
+          ? undefined
+          : (...args: Parameters<NonNullable<Backend['forwardRestInfer']>>) => {
+              count();
+              calls.set(`${name}:passed`, (calls.get(`${name}:passed`) ?? 0) + 1);
+              return forward.apply(backend, args);
+            },
     },
   }) as Backend;
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sibyl-gateway-routed-'));
-  await writeModelRepository(dir, [{ name: 'm', versions: { '1': identityModel('m', [TENSOR]), '2': identityModel('m', [TENSOR]) } }]);
+  await writeModelRepository(dir, [
+    { name: 'm', versions: { '1': identityModel('m', [TENSOR]), '2': identityModel('m', [TENSOR]) } },
+    { name: 'p', versions: { '1': identityModel('p', [TENSOR]) } },
+  ]);
   const open = async () => {
     const service = createLocalInferenceService({ repositories: [dir], logger, metrics, serverVersion: 'test', extensions: SERVER_EXTENSIONS });
     await service.load();
@@ -99,9 +124,15 @@ beforeAll(async () => {
   closedRest = createRestServer({ service: closed, logger });
   await closedRest.listen({ host: '127.0.0.1', port: 0 });
   closedBackend = createHttpBackend({ url: `http://127.0.0.1:${(closedRest.server.address() as AddressInfo).port}` });
+  liveRest = createRestServer({ service: live, logger });
+  await liveRest.listen({ host: '127.0.0.1', port: 0 });
+  liveBase = `http://127.0.0.1:${(liveRest.server.address() as AddressInfo).port}`;
+  liveBackend = createHttpBackend({ url: liveBase });
   const pool = new Map<string, Backend>([
     ['live', counting('live', createInProcessBackend(live))],
+    ['live-http', counting('live-http', liveBackend)],
     ['closed', counting('closed', closedBackend)],
+    ['closed-p', counting('closed-p', closedBackend)],
   ]);
   routed = createRoutedInferenceService({
     router,
@@ -120,6 +151,8 @@ afterAll(async () => {
   await routed?.close();
   await closedBackend?.close();
   await closedRest?.close();
+  await liveBackend?.close();
+  await liveRest?.close();
   await live?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -138,8 +171,54 @@ describe('the REST server over the routed data plane', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ model_name: 'm', model_version: '2', outputs: [{ name: 'INPUT0_out', shape: [1, 4], data: values }] });
-    expect([calls.get('closed'), calls.get('live')]).toEqual([1, 1]);
+    // The closed instance is a REST worker: the request went to it undecoded, failed as not
+    // delivered, and the in-process instance took it decoded.
+    expect([calls.get('closed'), calls.get('closed:passed'), calls.get('live')]).toEqual([1, 1, 1]);
     expect(routed.stats()).toMatchObject({ retried: 1 });
+  });
+
+  it('passes a REST request through to the first instance, and retries it undecoded on the next when not delivered', async () => {
+    const retried = routed.stats().retried;
+    const res = await fetch(`${base}/v2/models/p/versions/1/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: values }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ model_name: 'p', model_version: '1', outputs: [{ name: 'INPUT0_out', data: values }] });
+    expect([calls.get('closed-p:passed'), calls.get('live-http:passed'), calls.get('closed-p'), calls.get('live-http')]).toEqual([1, 1, 1, 1]);
+    expect(routed.stats().retried).toBe(retried + 1);
+  });
+
+  it('passes a REST request to a Sibyl worker undecoded, JSON or binary, and relays its answer byte for byte', async () => {
+    const before = routed.stats().passedThrough;
+    const json = JSON.stringify({ id: 'j', inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', data: values }] });
+    const header = Buffer.from(JSON.stringify({ id: 'b', inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }], parameters: { binary_data_output: true } }));
+    const binary = Buffer.concat([header, Buffer.from(Float32Array.from(values).buffer)]);
+    const requests = [
+      { headers: { 'content-type': 'application/json' }, body: json },
+      { headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }, body: binary },
+    ];
+    for (const { headers, body } of requests) {
+      const [through, direct] = await Promise.all([base, liveBase].map((b) => fetch(`${b}/v2/models/p/versions/1/infer`, { method: 'POST', headers, body })));
+      expect(through!.status).toBe(200);
+      for (const name of ['content-type', 'inference-header-content-length']) expect(through!.headers.get(name)).toBe(direct!.headers.get(name));
+      expect(Buffer.from(await through!.arrayBuffer())).toEqual(Buffer.from(await direct!.arrayBuffer()));
+    }
+    // Without a version too: the live one, named in the URL the worker sees.
+    const res = await fetch(`${base}/v2/models/p/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    expect(await res.json()).toMatchObject({ id: 'j', model_name: 'p', model_version: '1', outputs: [{ name: 'INPUT0_out', data: values }] });
+    expect(routed.stats().passedThrough).toBe(before + 3);
+  });
+
+  it("answers a bad request passed through with the worker's own status, code and message", async () => {
+    const body = JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 4], datatype: 'INT32', data: values }] });
+    const [through, direct] = await Promise.all([base, liveBase].map((b) => fetch(`${b}/v2/models/p/versions/1/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })));
+    expect(through!.status).toBe(400);
+    expect(through!.status).toBe(direct!.status);
+    const [a, b] = [await through!.json(), await direct!.json()];
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ code: 'SIBYL_INPUT_DATATYPE_MISMATCH' });
   });
 
   it('answers metadata from the live version, the server calls itself, and router errors with their status', async () => {

@@ -14,7 +14,7 @@
  * Everything the registry routes (live versions, canaries, shadows, other pools) goes through the
  * router as in the split topology.
  */
-import { isSibylError, type InferenceService, type InferRequest } from '@sibyl/protocol';
+import { isSibylError, type InferContext, type InferenceService, type InferRequest, type RestInferBody } from '@sibyl/protocol';
 
 /** Router answers that mean "ask the runtime": it has no route, and the runtime may know why. */
 function runtimeKnowsBetter(err: unknown): boolean {
@@ -26,7 +26,7 @@ function runtimeKnowsBetter(err: unknown): boolean {
  * was just deployed and is still loading. The runtime's own live pointer moves only once it is READY,
  * so asking it without a version serves the version live before, as without routing.
  */
-function stillLoading(err: unknown, request: InferRequest): boolean {
+function stillLoading(err: unknown, request: Pick<InferRequest, 'modelVersion'>): boolean {
   return isSibylError(err) && err.code === 'SIBYL_MODEL_NOT_READY' && (request.modelVersion === undefined || request.modelVersion === '');
 }
 
@@ -38,6 +38,17 @@ export function localFirst<S extends InferenceService>(routed: S, local: Inferen
         if (runtimeKnowsBetter(err) || stillLoading(err, request)) return local.infer(request, context);
         throw err;
       }),
+    // A pass-through that infer() would hand to the runtime resolves undefined: the edge then decodes
+    // the request and calls infer(), which does.
+    ...(routed.forwardRestInfer === undefined
+      ? {}
+      : {
+          forwardRestInfer: (request: RestInferBody, context?: InferContext) =>
+            routed.forwardRestInfer!(request, context).catch((err: unknown) => {
+              if (runtimeKnowsBetter(err) || stillLoading(err, request)) return undefined;
+              throw err;
+            }),
+        }),
     modelMetadata: (name, version) =>
       routed.modelMetadata(name, version).catch((err: unknown) => {
         if (runtimeKnowsBetter(err)) return local.modelMetadata(name, version);

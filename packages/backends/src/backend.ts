@@ -13,7 +13,7 @@
  *   caller may retry it on another instance without running the model twice.
  * - Anything else after the request was sent (reset mid-response, timeout) is never `notDelivered`.
  */
-import type { InferenceService } from '@sibyl/protocol';
+import type { InferContext, InferenceService, RestInferAnswer, RestInferBody } from '@sibyl/protocol';
 
 export type BackendTransport = 'in-process' | 'http' | 'grpc';
 
@@ -23,6 +23,11 @@ export interface Backend extends InferenceService {
   readonly transport: BackendTransport;
   /** Requests this process has in flight on it now (for least-loaded choice). */
   readonly inflight: number;
+  /**
+   * Present on backends that speak v2 REST: sends a REST body on as it came (InferenceService's
+   * pass-through), always answering (never undefined). Rejects as infer() does.
+   */
+  forwardRestInfer?(request: RestInferBody, context?: InferContext): Promise<RestInferAnswer>;
   /** Closes connections; in-flight calls finish or fail. Idempotent. */
   close(): Promise<void>;
 }

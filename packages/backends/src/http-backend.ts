@@ -5,6 +5,9 @@
  * @sibyl/protocol): the JSON header and each tensor's bytes are written to the socket one after
  * another (joined only below 64 KiB), and the answer's binary outputs decode as views of its body.
  * Connections are kept alive in one undici Pool per backend.
+ *
+ * `forwardRestInfer` is the gateway's pass-through: a client's REST body sent on as it came (JSON or
+ * binary), and the worker's answer relayed as it came, with neither decoded here.
  */
 import {
   decodeRestInferResponse,
@@ -16,6 +19,8 @@ import {
   type InferResponse,
   type ModelIndexEntry,
   type ModelMetadata,
+  type RestInferAnswer,
+  type RestInferBody,
   type ServerMetadata,
   type SibylError,
   type TensorMetadata,
@@ -130,6 +135,25 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
       } catch (err) {
         throw backendResponseInvalid(target, (err as Error).message);
       }
+    },
+
+    // The gateway's pass-through (InferenceService.forwardRestInfer): the client's body as it came,
+    // its answer as it comes; an error answer is rebuilt as infer() rebuilds it.
+    async forwardRestInfer(request: RestInferBody, context?: InferContext): Promise<RestInferAnswer> {
+      const headers: Record<string, string> = {
+        'content-type': request.contentType ?? (request.headerLength === undefined ? 'application/json' : 'application/octet-stream'),
+        'content-length': String(request.body.byteLength),
+      };
+      if (request.headerLength !== undefined) headers['inference-header-content-length'] = request.headerLength;
+      const answer = await call('POST', `${modelPath(request.modelName, request.modelVersion)}/infer`, headers, [request.body], context);
+      if (answer.status !== 200) throw answeredError(answer);
+      const contentType = answer.headers['content-type'];
+      const headerLength = answer.headers['inference-header-content-length'];
+      return {
+        contentType: typeof contentType === 'string' ? contentType : 'application/json',
+        ...(typeof headerLength === 'string' ? { headerLength } : {}),
+        body: answer.body,
+      };
     },
 
     async repositoryIndex(): Promise<ModelIndexEntry[]> {

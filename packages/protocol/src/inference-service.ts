@@ -20,6 +20,29 @@ export interface InferContext {
 }
 
 /**
+ * A REST inference request as its body came (after any Content-Encoding), for a service that can
+ * forward it to a backend without decoding it (InferenceService.forwardRestInfer).
+ */
+export interface RestInferBody {
+  modelName: string;
+  /** The version the URL names, if any. */
+  modelVersion?: string;
+  body: Buffer;
+  /** The request's Content-Type, if any. */
+  contentType?: string;
+  /** Its Inference-Header-Content-Length, as sent (absent for a JSON body). */
+  headerLength?: string;
+}
+
+/** A backend's successful v2 REST answer, to relay as it is. */
+export interface RestInferAnswer {
+  contentType: string;
+  /** Its Inference-Header-Content-Length, when it has binary outputs. */
+  headerLength?: string;
+  body: Buffer;
+}
+
+/**
  * The v2 data plane: what the Open Inference Protocol offers, independent of transport.
  *
  * REST and gRPC handlers are thin adapters over one InferenceService. The in-process implementation
@@ -44,4 +67,11 @@ export interface InferenceService {
    * version, as modelMetadata does. Optional: a service without it does not serve the extension.
    */
   modelStatistics?(name?: string, version?: string): Promise<ModelStatistics[]>;
+  /**
+   * Optional pass-through for the REST edge: forwards the request's body as it came to the backend
+   * that serves it, when that backend decodes it exactly as this process would (a Sibyl worker over
+   * REST), and resolves with the backend's answer to relay; resolves undefined when the request must
+   * be decoded here instead (the caller then calls infer()). Rejects as infer() does.
+   */
+  forwardRestInfer?(request: RestInferBody, context?: InferContext): Promise<RestInferAnswer | undefined>;
 }

@@ -8,6 +8,8 @@
  *   random), and a copy goes to the shadow version if there is one (shadow-traffic.ts).
  * - The request forwarded names the version chosen, so the backend serves exactly it. The caller's
  *   request object is not changed (a shallow copy is forwarded).
+ * - REST pass-through (forwardRestInfer): to a Sibyl worker over REST, the REST edge's body goes on
+ *   undecoded and the answer comes back undecoded, which saves the hop a decode and an encode each way.
  * - Instance: the least loaded home instance (instance-choice.ts). A failure the backend reports as
  *   not delivered (`notDelivered`: the model cannot have run) is retried once, on the next instance in
  *   the route's order; the failed instance is avoided for a while and the model's routes are
@@ -27,6 +29,8 @@ import {
   type InferenceService,
   type ModelIndexEntry,
   type ModelMetadata,
+  type RestInferAnswer,
+  type RestInferBody,
   type ServerMetadata,
 } from '@sibyl/protocol';
 import { poolKindUnsupported, V2_POOL_KINDS, versionNotInteger } from './data-plane-errors.js';
@@ -69,6 +73,8 @@ export interface RoutedServiceStats {
   forwarded: number;
   /** Calls retried on another instance after a failure that was not delivered. */
   retried: number;
+  /** REST inference requests sent on undecoded (forwardRestInfer), each once; their calls are counted in `forwarded` too. */
+  passedThrough: number;
   /** Calls refused because the route had no instance (SIBYL_POOL_NO_INSTANCE). */
   noInstance: number;
   shadow: ShadowStats;
@@ -86,6 +92,9 @@ export interface RoutedInferenceService extends InferenceService {
   close(): Promise<void>;
 }
 
+/** Pools whose instances decode a REST body exactly as the gateway would: Sibyl workers. */
+const PASS_THROUGH_KINDS: ReadonlySet<string> = new Set(['sibyl-onnx', 'sibyl-tf']);
+
 /** A version as the runtime accepts one: a positive integer without leading zeros. */
 const VERSION = /^[1-9][0-9]{0,15}$/;
 
@@ -101,7 +110,7 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
   const choice = createInstanceChoice(choiceOptions);
   const shadows = createShadowTraffic({ ...options.shadow, backends, choice, logger });
   const serverMetadata: ServerMetadata = Object.freeze({ name: 'sibyl', version: options.serverVersion, extensions: [...options.extensions] });
-  const counters = { forwarded: 0, retried: 0, noInstance: 0 };
+  const counters = { forwarded: 0, retried: 0, passedThrough: 0, noInstance: 0 };
   let closing: Promise<void> | undefined;
 
   const ready =
@@ -203,6 +212,44 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
     }
   }
 
+  /**
+   * The REST pass-through: the client's body goes as it came to a Sibyl worker (which decodes it as
+   * this process would, so errors and answers are the same), and its answer comes back undecoded.
+   * Undefined (decode and infer() instead) when the choice needs the decoded request (a traffic split
+   * without a routing key keys on the body's `id`; a shadow needs a copy of the inputs), when the pool
+   * is not a Sibyl worker pool (Triton's errors are its own), or when the instance reached does not
+   * speak REST. Retries a request not delivered on the next instance, as infer() does.
+   */
+  async function forwardRestInfer(request: RestInferBody, context: InferContext = {}): Promise<RestInferAnswer | undefined> {
+    const model = request.modelName;
+    const named = request.modelVersion;
+    let route: VersionRoute;
+    if (named !== undefined && named !== '') {
+      const n = versionNumber(model, named);
+      route = cache.peekVersion(model, n) ?? (await cache.version(model, n));
+    } else {
+      const modelRoute = cache.peekModel(model) ?? (await cache.model(model));
+      if (modelRoute.shadow !== null) return undefined;
+      if (modelRoute.canary !== null && modelRoute.canary.weight > 0 && context.routingKey === undefined) return undefined;
+      route = chooseVersion(modelRoute, context.routingKey);
+    }
+    if (!PASS_THROUGH_KINDS.has(route.kind)) return undefined;
+    const target = pick(route);
+    const backend = backends.get(target.address);
+    if (backend.forwardRestInfer === undefined) return undefined;
+    const forwarded: RestInferBody = { ...request, modelVersion: String(route.version) };
+    counters.forwarded++;
+    counters.passedThrough++;
+    try {
+      return await backend.forwardRestInfer(forwarded, context);
+    } catch (err) {
+      if (!notDelivered(err)) throw err;
+      // The next instance of the same pool speaks REST too; if it somehow does not, infer() retries
+      // there after the caller decodes (the failed instance is now avoided by pick()).
+      return retry(route, target.address, err, (next) => (next.forwardRestInfer === undefined ? Promise.resolve(undefined) : next.forwardRestInfer(forwarded, context)));
+    }
+  }
+
   return {
     cache,
     async serverLive() {
@@ -233,6 +280,7 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
       }
     },
     infer,
+    forwardRestInfer,
     async repositoryIndex(): Promise<ModelIndexEntry[]> {
       return router.index();
     },
