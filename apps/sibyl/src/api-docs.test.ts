@@ -109,6 +109,7 @@ for (const file of sourceFiles()) {
 const NO_STATS = {
   forwarded: 0,
   retried: 0,
+  passedThrough: 0,
   noInstance: 0,
   shadow: { dropped: 0 },
   cache: { hits: 0, misses: 0, staleServes: 0, refreshes: 0, invalidations: 0 },
