@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRawBodyParser } from './rest-body.js';
 import { registerRestErrorHandling } from './rest-errors.js';
 import { createLogger } from '@sibyl/observability';
+import { isRequestOwned } from '@sibyl/protocol';
 
 // A route that reports what the body reader handed it: where the byte after the JSON header sits.
 describe('the REST body reader', () => {
@@ -14,7 +15,7 @@ describe('the REST body reader', () => {
     app.post('/echo', async (request) => {
       const body = request.body as Buffer;
       const header = Number(request.headers['inference-header-content-length'] ?? 0);
-      return { length: body.length, text: body.toString('latin1'), blobAlignment: (body.byteOffset + header) % 8 };
+      return { length: body.length, text: body.toString('latin1'), blobAlignment: (body.byteOffset + header) % 8, owned: isRequestOwned(body.buffer) };
     });
     await app.ready();
   });
@@ -29,7 +30,12 @@ describe('the REST body reader', () => {
       payload,
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ length: payload.length, blobAlignment: 0, text: payload.toString('latin1') });
+    expect(res.json()).toMatchObject({ length: payload.length, blobAlignment: 0, text: payload.toString('latin1'), owned: true });
+  });
+
+  it("marks only a large body's buffer as its request's alone: a small one shares Node's buffer pool", async () => {
+    const res = await app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload: '{"inputs":[]}' });
+    expect(res.json()).toMatchObject({ owned: false });
   });
 
   it('still inflates gzip bodies and refuses bodies over the limit with 413', async () => {

@@ -11,6 +11,7 @@
 import type { IncomingMessage } from 'node:http';
 import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { markRequestOwned } from '@sibyl/protocol';
 import { bodyIncomplete, bodyNotDecompressible, bodyTooLarge, compressionUnsupported } from './errors.js';
 
 type Done = (err: Error | null, body?: Buffer) => void;
@@ -71,7 +72,8 @@ const ALIGN_FROM_BYTES = 64 * 1024;
  * after the binary extension's JSON header (Inference-Header-Content-Length) sits at an 8-byte
  * aligned address. The first tensor blob (and each later one whose offset keeps the alignment) then
  * decodes to a typed-array view of the body instead of a copy: for a 16 MiB FP32 tensor that is one
- * 16 MiB allocation and copy less per request. Without a Content-Length (chunked) the chunks are
+ * 16 MiB allocation and copy less per request. Such a body is marked as its request's alone
+ * (markRequestOwned), so a model on a thread takes it as it is: another copy less. Without a Content-Length (chunked) the chunks are
  * gathered and joined.
  */
 function readBody(request: FastifyRequest, payload: IncomingMessage, limit: number, done: Done): void {
@@ -94,6 +96,9 @@ function readBody(request: FastifyRequest, payload: IncomingMessage, limit: numb
       const pad = Number.isSafeInteger(header) && header > 0 && header <= length ? (8 - (header % 8)) % 8 : 0;
       // A fresh ArrayBuffer starts 8-aligned; every byte of the view is written before it is used.
       body = Buffer.allocUnsafeSlow(length + pad).subarray(pad, pad + length);
+      // Nothing else lives in it, and the edge does not read it once decoded: a thread instance may
+      // move it to its thread with the tensors in it instead of copying them out.
+      markRequestOwned(body.buffer);
     }
   }
   let failed = false;

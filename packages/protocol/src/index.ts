@@ -18,3 +18,4 @@ export * from './name-rules.js';
 export * from './rest-client-codec.js';
 export * from './server-errors.js';
 export * from './tensor-copy.js';
+export * from './request-buffers.js';

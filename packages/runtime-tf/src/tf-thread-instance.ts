@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isRequestOwned } from '@sibyl/protocol';
 import { RunSkipped, type RunControl } from '@sibyl/runtime';
 import type { FromTfWorker, TfBackendName, TfModelInfo, TfRun, TfRunResult, TfWireTensor, TfWorkerInit, ToTfWorker } from './tf-wire.js';
 
@@ -67,8 +68,10 @@ function prepareTransfer(feeds: readonly TfWireTensor[]): { feeds: TfWireTensor[
   const out = feeds.map((feed) => {
     const data = feed.data;
     if (Array.isArray(data)) return feed;
-    const moved = ownsBuffer(data) && !transfer.includes(data.buffer as ArrayBuffer) ? data : data.slice();
-    transfer.push(moved.buffer as ArrayBuffer);
+    // A view into a buffer that holds its request's inputs alone (a large REST body) goes as it is too.
+    const moved = ownsBuffer(data) || isRequestOwned(data.buffer) ? data : data.slice();
+    const buffer = moved.buffer as ArrayBuffer;
+    if (!transfer.includes(buffer)) transfer.push(buffer);
     return moved === data ? feed : { ...feed, data: moved };
   });
   return { feeds: out, transfer };

@@ -1,5 +1,5 @@
 import type { Datatype, InferRequest, Tensor } from '@sibyl/protocol';
-import { isSibylError } from '@sibyl/protocol';
+import { isSibylError, markRequestOwned } from '@sibyl/protocol';
 import { buildOnnxModel, identityModel, writeModelRepository } from '@sibyl/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, tempDir, type Harness } from './test-support/service-harness.js';
@@ -185,6 +185,19 @@ describe('execution: inline and thread', () => {
     expect(Array.from(r2.outputs[1]!.data as Float32Array)).toEqual([4, 4, 4]);
     expect(Array.from(shared)).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
     expect(sub.length).toBe(3);
+  });
+
+  it("moves a view into a buffer marked as its request's alone (a large REST body) without copying it", async () => {
+    // As the REST edge reads a large binary body: JSON header, then the tensor's bytes, in one buffer.
+    const body = new ArrayBuffer(64 + 12);
+    markRequestOwned(body);
+    const a = new Float32Array(body, 64, 3);
+    a.set([1, 2, 3]);
+    const b = new Float32Array(body, 64, 3); // a second view into it, as a second input would be
+    const r = await h.service.infer({ modelName: 'three-thread', inputs: [{ name: 'a', datatype: 'FP32', shape: [3], data: a }] });
+    expect(Array.from(r.outputs[0]!.data as Float32Array)).toEqual([2, 4, 6]);
+    expect(body.byteLength).toBe(0); // moved to the thread whole
+    expect(b.length).toBe(0);
   });
 
   it.each(['three-inline', 'three-thread'])('%s: returns only the requested outputs, in the requested order', async (model) => {

@@ -4,8 +4,9 @@
  *
  * Inputs move to the worker as transferred ArrayBuffers (a 16 MiB transfer costs ~0.1 ms, a
  * structured clone ~9 ms: DESIGN.md §6). A typed array that spans its whole ArrayBuffer is transferred
- * as it is, which detaches it in the caller; one that is a view into a larger or shared buffer (a
- * request body, Node's Buffer pool) is first copied into a buffer of its own, so only its bytes move.
+ * as it is, which detaches it in the caller, and so is a view into a buffer marked as its request's
+ * alone (a large REST body, isRequestOwned); a view into any other larger or shared buffer (Node's
+ * Buffer pool) is first copied into a buffer of its own, so only its bytes move.
  * Outputs come back the same way.
  */
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isRequestOwned } from '@sibyl/protocol';
 import { RunSkipped, type ExecutionInstance, type InstanceFailureListener } from './execution-instance.js';
 import { copyFixed, ownsBuffer } from './typed-array-copy.js';
 import type { FromWorker, RunResult, SessionInfo, SessionSettings, ToWorker, WireTensor, WorkerInit } from './wire.js';
@@ -42,7 +44,12 @@ function tsxApiUrl(from: string): string {
   return pathToFileURL(api).href;
 }
 
-/** Transfer list for the feeds, copying each array that does not own its whole (unshared) buffer. */
+/**
+ * Transfer list for the feeds: an array that owns its whole buffer, or a view into a buffer that holds
+ * its request's inputs alone (isRequestOwned: a large REST body), goes as it is; any other view is
+ * copied into a buffer of its own first. Views that share a buffer travel in the one message that
+ * transfers it.
+ */
 function prepareTransfer(feeds: readonly WireTensor[]): { feeds: WireTensor[]; transfer: ArrayBuffer[] } {
   const out: WireTensor[] = [];
   const transfer: ArrayBuffer[] = [];
@@ -52,8 +59,9 @@ function prepareTransfer(feeds: readonly WireTensor[]): { feeds: WireTensor[]; t
       out.push(feed);
       continue;
     }
-    const moved = ownsBuffer(data) && !transfer.includes(data.buffer as ArrayBuffer) ? data : copyFixed(data);
-    transfer.push(moved.buffer as ArrayBuffer);
+    const moved = ownsBuffer(data) || isRequestOwned(data.buffer) ? data : copyFixed(data);
+    const buffer = moved.buffer as ArrayBuffer;
+    if (!transfer.includes(buffer)) transfer.push(buffer);
     out.push(moved === data ? feed : { ...feed, data: moved });
   }
   return { feeds: out, transfer };
