@@ -84,7 +84,7 @@ async function scrape(metricsPort: number): Promise<string> {
   return res.text();
 }
 
-const GAUGES = ['sibyl_model_cache_bytes', 'sibyl_model_cache_models', 'sibyl_model_cache_hits_total', 'sibyl_model_cache_misses_total', 'sibyl_model_cache_evictions_total', 'sibyl_model_cache_peak_bytes'];
+const GAUGES = ['sibyl_model_cache_bytes', 'sibyl_model_cache_models', 'sibyl_model_cache_hits_total', 'sibyl_model_cache_misses_total', 'sibyl_model_cache_evictions_total', 'sibyl_model_cache_peak_bytes', 'sibyl_model_cache_peak_load_bytes'];
 
 async function gauges(metricsPort: number): Promise<Record<string, number>> {
   return parseGauges(await scrape(metricsPort), GAUGES);
@@ -211,6 +211,7 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSection> {
       missWaitP50Us: waitUs(0.5),
       missWaitP99Us: waitUs(0.99),
       peakBytes: after.sibyl_model_cache_peak_bytes ?? null,
+      peakLoadBytes: after.sibyl_model_cache_peak_load_bytes ?? null,
     };
     section.sessionCreateUs = await sessionCreateUs(join(repository, churnModelName(0), '1/model.onnx'), 20);
     if (result.errors > 0) section.error = `${result.errors} failed requests: ${result.firstError}`;

@@ -172,6 +172,17 @@ describe('cache churn helpers', () => {
     expect(churnVerdicts({ ...base, result: null, skipped: 'DATABASE_URL is unset' })[0]).toMatchObject({ value: null, detail: 'DATABASE_URL is unset' });
     expect(churnMarkdown({ ...base, result: null, skipped: 'BENCH_CHURN=off' }).join('\n')).toContain('Skipped: BENCH_CHURN=off.');
   });
+
+  it('passes the peak when the budget was passed by no more than the model loading then, and fails it past that', () => {
+    const base = { models: 200, fit: 20, zipfS: 1, concurrency: 16, idealHitRate: 0.612, budgetBytes: 1000, chargePerModelBytes: 50 };
+    const cache = { hits: 40, misses: 60, evictions: 5, hitRate: 0.4, modelsAtEnd: 20, bytesAtEnd: 1 };
+    const peak = (peakBytes: number, peakLoadBytes: number) =>
+      churnVerdicts({ ...base, result: result(20, 1000), cache: { ...cache, peakBytes, peakLoadBytes } }).find((v) => v.id === 'churn-peak-bytes')!;
+    expect(peak(900, 50)).toMatchObject({ value: 900, threshold: 1050, pass: true });
+    expect(peak(1120, 150)).toMatchObject({ threshold: 1150, pass: true });
+    expect(peak(1120, 150).detail).toContain('past it by 120 bytes, while loading a model charged 150 bytes');
+    expect(peak(1200, 150)).toMatchObject({ pass: false });
+  });
 });
 
 describe('histogramQuantile', () => {

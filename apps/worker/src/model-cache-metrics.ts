@@ -21,6 +21,11 @@ export function exportModelCacheMetrics(registry: Registry, stats: () => ModelCa
     help: 'The most memory the model cache has charged since the worker started, bytes (at most the budget plus the model loading then)',
     read: () => stats().peakBytes,
   });
+  addCollectedGauge(registry, {
+    name: 'sibyl_model_cache_peak_load_bytes',
+    help: 'The charge of the model whose load set sibyl_model_cache_peak_bytes, bytes: the peak is at most the budget plus it',
+    read: () => stats().peakLoadBytes,
+  });
   addCollectedGauge(registry, { name: 'sibyl_model_cache_budget_bytes', help: 'The model cache budget (--model-cache-bytes), bytes', read: () => stats().budgetBytes });
   addCollectedGauge(registry, { name: 'sibyl_model_cache_models', help: 'Models in the model cache (loaded, or being evicted)', read: () => stats().models });
   addCollectedCounter(registry, { name: 'sibyl_model_cache_hits_total', help: 'Inference requests whose model was in the model cache', read: () => stats().hits });

@@ -152,6 +152,8 @@ describe('model cache (worker on-demand service)', () => {
     // Never past the budget by more than the model being loaded.
     expect(stats.peakBytes).toBeGreaterThan(0);
     expect(stats.peakBytes).toBeLessThanOrEqual(budget + h.largestCharge);
+    expect(stats.peakLoadBytes).toBeGreaterThan(0);
+    expect(stats.peakBytes).toBeLessThanOrEqual(budget + stats.peakLoadBytes);
     expect(stats.misses).toBe(h.loads.length);
     // The data plane serves exactly what the cache holds: evicted models were unloaded through it.
     const resident = h.service.cache.entries().filter((e) => e.state === 'resident').map((e) => e.name).sort();

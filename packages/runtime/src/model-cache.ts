@@ -75,6 +75,8 @@ export interface ModelCacheStats {
   readonly loads: number;
   /** The most usedBytes has been since the cache was made: at most the budget plus the model loading when it was reached. */
   readonly peakBytes: number;
+  /** The charge of the load that set peakBytes (0 before any load): peakBytes is at most budgetBytes plus it. */
+  readonly peakLoadBytes: number;
 }
 
 export interface ModelCache {
@@ -132,6 +134,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
   let hits = 0;
   let misses = 0;
   let peakBytes = 0;
+  let peakLoadBytes = 0;
   let evictions = 0;
   let loads = 0;
 
@@ -255,7 +258,10 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
       slot.lastBytes = bytes;
       slot.state = 'resident';
       usedBytes += bytes;
-      peakBytes = Math.max(peakBytes, usedBytes);
+      if (usedBytes > peakBytes) {
+        peakBytes = usedBytes;
+        peakLoadBytes = bytes;
+      }
       loads++;
       logger.info(
         { event: 'model-cached', model: slot.name, bytes, fileBytes, usedBytes, budgetBytes: budget, loadMs: Math.round(seconds * 1000) },
@@ -339,7 +345,7 @@ export function createModelCache(options: ModelCacheOptions): ModelCache {
     stats() {
       let models = 0;
       for (const slot of slots.values()) if (slot.bytes > 0 || slot.state === 'resident' || slot.state === 'evicting') models++;
-      return { budgetBytes: budget, usedBytes, models, hits, misses, evictions, loads, peakBytes };
+      return { budgetBytes: budget, usedBytes, models, hits, misses, evictions, loads, peakBytes, peakLoadBytes };
     },
     entries() {
       return [...slots.values()]
