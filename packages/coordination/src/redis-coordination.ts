@@ -9,7 +9,7 @@ import { InstanceSet } from './instance-set.js';
 import { closeConnection, errorMessage, openRedisConnection, redactUrl, whenReady } from './redis-connection.js';
 import { REMOVE_STALE_SCRIPT, redisKeys } from './redis-keys.js';
 import { RedisRegistration } from './redis-registration.js';
-import { checkInstance, normalizeTiming, positiveInteger } from './registration-options.js';
+import { checkInstance, DEFAULT_TTL_MS, normalizeTiming, positiveInteger } from './registration-options.js';
 
 export interface RedisCoordinationOptions {
   /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. */
@@ -21,6 +21,13 @@ export interface RedisCoordinationOptions {
   pollMs?: number;
   /** How long a connection attempt or one command may take before it fails, milliseconds. Default 2000. */
   commandTimeoutMs?: number;
+  /**
+   * After Redis comes back from an outage, how long a watcher keeps an instance it knew that Redis
+   * does not hold (yet), milliseconds. Live instances rewrite their keys as soon as they reconnect
+   * (within a second); a Redis that restarted empty would otherwise show an empty set until they do,
+   * and every route would briefly have no instance. Default 3000 (the default heartbeat TTL); 0 turns it off.
+   */
+  recoveryGraceMs?: number;
   /** Milliseconds since the epoch, for `updatedAt` and `status().since`. Default `Date.now`. */
   clock?: () => number;
 }
@@ -34,14 +41,15 @@ export interface RedisCoordinationOptions {
  * `status()` follows the command connection. While Redis is unreachable nothing throws but
  * `publish` and `subscribe`: `instances()` answers the last set it read, heartbeats retry, and the
  * outage is logged once (warn) and its end once (info). On reconnection this process rewrites its own
- * instances at once and watchers re-read the set.
+ * instances at once and watchers re-read the set, keeping for `recoveryGraceMs` the instances they
+ * knew that Redis lacks (the others re-register meanwhile; those that died during the outage drop).
  *
  * The watch starts with the first `watchInstances()` or `instances()` call; a process that only
  * registers (a worker) never reads the set.
  */
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const settings = normalizeOptions(options);
-  const { logger, clock, pollMs, commandTimeoutMs } = settings;
+  const { logger, clock, pollMs, commandTimeoutMs, recoveryGraceMs } = settings;
   const keys = redisKeys(settings.keyPrefix);
   const where = redactUrl(settings.url);
   const set = new InstanceSet(logger);
@@ -52,6 +60,9 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   const status = new StatusTracker({ connected: false, reason: 'connecting' }, clock, logger);
   let closing: Promise<void> | undefined;
   let outageLogged = false;
+  /** Until when (clock ms) instances known before an outage are kept though Redis lacks them. */
+  let keepKnownUntil = 0;
+  let graceTimer: NodeJS.Timeout | undefined;
 
   const command = openRedisConnection(settings.url, 'coordination', commandTimeoutMs);
   let subscriber: Redis | undefined;
@@ -79,8 +90,18 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   command.on('ready', () => {
     if (closing !== undefined) return;
     lastError = undefined;
-    if (outageLogged) logger.info({ redis: where }, 'coordination: redis reachable again');
-    else logger.debug({ redis: where }, 'coordination: connected to redis');
+    if (outageLogged) {
+      logger.info({ redis: where, graceMs: recoveryGraceMs }, 'coordination: redis reachable again');
+      // Instances alive through the outage rewrite their keys as they reconnect; until they have had
+      // the time to, the last known set stands in for those Redis lacks. Read again once it is over.
+      keepKnownUntil = clock() + recoveryGraceMs;
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+      graceTimer = setTimeout(() => {
+        graceTimer = undefined;
+        if (watching !== undefined && closing === undefined) void refresh();
+      }, recoveryGraceMs);
+      graceTimer.unref();
+    } else logger.debug({ redis: where }, 'coordination: connected to redis');
     outageLogged = false;
     status.set(true);
     // After an outage (or a Redis restart that lost every key) own instances reappear at once, not at
@@ -133,6 +154,10 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
         else live.push(info);
       });
       if (closing !== undefined) return;
+      if (clock() < keepKnownUntil) {
+        const held = new Set(live.map((info) => info.id));
+        for (const info of set.list()) if (!held.has(info.id)) live.push(info);
+      }
       set.replace(live);
       for (const id of stale) await removeStale(id);
     } catch (err) {
@@ -288,6 +313,7 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
     close(): Promise<void> {
       closing ??= (async () => {
         clearInterval(pollTimer);
+        if (graceTimer !== undefined) clearTimeout(graceTimer);
         await Promise.all([...own.values()].map((registration) => registration.deregister()));
         await refreshing;
         channels.clear();
@@ -305,6 +331,7 @@ interface Settings {
   readonly keyPrefix: string;
   readonly pollMs: number;
   readonly commandTimeoutMs: number;
+  readonly recoveryGraceMs: number;
   readonly clock: () => number;
 }
 
@@ -324,5 +351,7 @@ function normalizeOptions(options: RedisCoordinationOptions): Settings {
   positiveInteger('pollMs', pollMs);
   const commandTimeoutMs = options.commandTimeoutMs ?? 2000;
   positiveInteger('commandTimeoutMs', commandTimeoutMs);
-  return Object.freeze({ url: options.url, logger: options.logger, keyPrefix, pollMs, commandTimeoutMs, clock: options.clock ?? Date.now });
+  const recoveryGraceMs = options.recoveryGraceMs ?? DEFAULT_TTL_MS;
+  if (recoveryGraceMs !== 0) positiveInteger('recoveryGraceMs', recoveryGraceMs);
+  return Object.freeze({ url: options.url, logger: options.logger, keyPrefix, pollMs, commandTimeoutMs, recoveryGraceMs, clock: options.clock ?? Date.now });
 }

@@ -24,8 +24,15 @@ describe.skipIf(NO_SERVER)(SUITE, () => {
     const server = await RedisServer.start();
     cleanups.push(() => server.kill());
     const prefix = uniquePrefix();
-    const open = (log: CapturedLog): Coordination => {
-      const coordination = createRedisCoordination({ url: server.url, logger: log.logger, keyPrefix: prefix, pollMs: 100, commandTimeoutMs: 500 });
+    const open = (log: CapturedLog, recoveryGraceMs?: number): Coordination => {
+      const coordination = createRedisCoordination({
+        url: server.url,
+        logger: log.logger,
+        keyPrefix: prefix,
+        pollMs: 100,
+        commandTimeoutMs: 500,
+        ...(recoveryGraceMs === undefined ? {} : { recoveryGraceMs }),
+      });
       cleanups.push(() => coordination.close());
       return coordination;
     };
@@ -89,6 +96,32 @@ describe.skipIf(NO_SERVER)(SUITE, () => {
     expect(warn.map((l) => l.msg)).toEqual([expect.stringMatching(/unreachable/)]);
     expect(back).toHaveLength(1);
     expect(consoleError).not.toHaveBeenCalled();
+  }, 30_000);
+
+  it('after Redis returns empty, keeps the instances it knew for the grace period: the live ones never leave, the dead one leaves after it', async () => {
+    const { server, open } = await setup();
+    const watcher = open(captureLogger(), 1500);
+    const alive = open(captureLogger());
+    const dying = open(captureLogger());
+    const slow = { heartbeatMs: 60_000, ttlMs: 180_000 };
+    await alive.register(instance('alive'), slow);
+    await dying.register(instance('dying'), slow);
+    const seen: string[][] = [];
+    await watcher.watchInstances((set) => seen.push(ids(set)));
+    await eventually(() => expect(ids(watcher.instances())).toEqual(['alive', 'dying']));
+
+    await server.kill();
+    await eventually(() => expect(watcher.status().connected).toBe(false));
+    await dying.close(); // dies during the outage: it cannot deregister
+    const before = seen.length;
+    await server.start(); // same port, empty
+    await eventually(() => expect(watcher.status().connected).toBe(true), 5000);
+    const back = Date.now();
+    // `alive` re-registers as it reconnects; `dying` is kept until the grace is over, then dropped.
+    await eventually(() => expect(ids(watcher.instances())).toEqual(['alive']), 5000);
+    expect(Date.now() - back).toBeGreaterThanOrEqual(1000);
+    // No set the watcher published after the outage lacked the live instance.
+    expect(seen.slice(before).every((set) => set.includes('alive'))).toBe(true);
   }, 30_000);
 
   it('starts while Redis is down, and registers once it is up', async () => {
