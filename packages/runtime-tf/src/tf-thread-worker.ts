@@ -39,6 +39,13 @@ function serve(model: TfModel): void {
   // A run may arrive while another computes (the pool posts the next one ahead); when its turn comes
   // it is skipped if its deadline has passed or its client cancelled meanwhile.
   let queue: Promise<void> = Promise.resolve();
+  /** Messages taken and not yet answered. */
+  let pending = 0;
+  /** Set when runs end, cleared a turn of the loop later: messages read meanwhile arrived while they computed. */
+  let justBusy = false;
+  const settle = () => {
+    justBusy = false;
+  };
   const cancelled = new Set<number>();
   const waiting = new Set<number>();
   port!.on('message', (message: ToTfWorker) => {
@@ -55,10 +62,14 @@ function serve(model: TfModel): void {
     }
     const runs = message.runs;
     for (const run of runs) waiting.add(run.id);
+    // Runs that may have waited (behind others, or read in the batch of messages that arrived while
+    // runs computed) wait a turn of the loop when their turn comes, so that the messages that came with
+    // them (a cancel for one of these) are read before deciding. Runs that reach a thread idle for a
+    // while start at once: nothing can have been said about them yet.
+    const waited = pending > 0 || justBusy;
+    pending++;
     queue = queue.then(async () => {
-      // A turn of the loop first, so that messages that arrived while the runs before computed (a
-      // cancel for one of these) are read before deciding.
-      await new Promise((resolve) => setImmediate(resolve));
+      if (waited) await new Promise((resolve) => setImmediate(resolve));
       const answers: TfRunAnswer[] = [];
       const transfer: ArrayBuffer[] = [];
       for (const run of runs) {
@@ -81,6 +92,11 @@ function serve(model: TfModel): void {
         }
       }
       send({ type: 'answers', answers }, transfer);
+      pending--;
+      if (!justBusy) {
+        justBusy = true;
+        setImmediate(settle);
+      }
     });
   });
 }

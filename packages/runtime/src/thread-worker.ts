@@ -49,29 +49,48 @@ function serve(session: OrtSession): void {
   const cancelled = new Set<number>();
   let running = false;
 
-  const next = (): void => {
+  /** Set when a run ends, cleared a turn of the loop later: messages read meanwhile arrived while it computed. */
+  let justBusy = false;
+  const settle = () => {
+    justBusy = false;
+  };
+
+  /**
+   * Starts the next queued run. A run that may have waited (behind another, or read in the batch of
+   * messages that arrived while one computed) is decided on the next turn of the loop, so that the
+   * messages that came with it (a cancel for it) are read first. One that reaches a thread idle for a
+   * while starts at once: nothing can have been said about it yet.
+   */
+  const next = (waited: boolean): void => {
     const message = queue.shift();
     if (message === undefined) {
       running = false;
       return;
     }
     running = true;
-    // Decide on the next turn of the loop, so that messages that arrived while the run before
-    // computed (a cancel for this one) are read first.
-    setImmediate(start, message);
+    if (waited || justBusy) setImmediate(start, message);
+    else start(message);
+  };
+
+  const ended = () => {
+    if (!justBusy) {
+      justBusy = true;
+      setImmediate(settle);
+    }
+    next(true);
   };
 
   const start = (message: RunMessage): void => {
     waiting.delete(message.id);
     if (cancelled.delete(message.id)) {
       send({ type: 'skipped', id: message.id, reason: 'cancelled', lateMs: 0 });
-      next();
+      next(true);
       return;
     }
     const late = message.deadlineMs === undefined ? -1 : Date.now() - message.deadlineMs;
     if (late >= 0) {
       send({ type: 'skipped', id: message.id, reason: 'deadline', lateMs: late });
-      next();
+      next(true);
       return;
     }
     session.run(message.feeds, message.fetches).then(
@@ -81,15 +100,15 @@ function serve(session: OrtSession): void {
           buffers = transferable(result.outputs);
         } catch (err) {
           send({ type: 'run-failed', id: message.id, message: errorMessage(err) });
-          next();
+          ended();
           return;
         }
         send({ type: 'result', id: message.id, result }, buffers);
-        next();
+        ended();
       },
       (err: unknown) => {
         send({ type: 'run-failed', id: message.id, message: errorMessage(err) });
-        next();
+        ended();
       },
     );
   };
@@ -106,7 +125,7 @@ function serve(session: OrtSession): void {
       case 'run':
         waiting.add(message.id);
         queue.push(message);
-        if (!running) next();
+        if (!running) next(false);
         return;
     }
   });
