@@ -225,6 +225,8 @@ export function churnVerdicts(s: ChurnSection | undefined): Verdict[] {
   if (s === undefined) return [];
   const r = s.error === undefined ? s.result : null;
   const why = (s.skipped ?? s.error ?? 'not run').split('\n')[0]!;
+  const peak = r === null ? null : (s.cache?.peakBytes ?? null);
+  const limit = s.budgetBytes === undefined || s.cache?.peakLoadBytes == null ? null : s.budgetBytes + s.cache.peakLoadBytes;
   return [
     {
       id: 'churn-hit-rate',
@@ -257,15 +259,15 @@ export function churnVerdicts(s: ChurnSection | undefined): Verdict[] {
     {
       id: 'churn-peak-bytes',
       description: 'Cache churn: the most the model cache charged, against its budget plus the model loading then',
-      value: r === null ? null : (s.cache?.peakBytes ?? null),
+      value: peak,
       unit: 'bytes',
       comparison: '<=',
-      threshold: s.budgetBytes === undefined || s.cache?.peakLoadBytes == null ? null : s.budgetBytes + s.cache.peakLoadBytes,
-      pass: r === null || s.cache?.peakBytes == null || s.cache.peakLoadBytes == null || s.budgetBytes === undefined ? null : s.cache.peakBytes <= s.budgetBytes + s.cache.peakLoadBytes,
+      threshold: limit,
+      pass: peak === null || limit === null ? null : peak <= limit,
       detail:
-        r === null || s.cache?.peakBytes == null || s.budgetBytes === undefined
+        peak === null || s.budgetBytes === undefined
           ? why
-          : `peak ${s.cache.peakBytes} of budget ${s.budgetBytes} bytes (${s.cache.peakBytes <= s.budgetBytes ? 'never past it' : `past it by ${s.cache.peakBytes - s.budgetBytes} bytes, while loading a model charged ${s.cache.peakLoadBytes ?? '?'} bytes; the mean charge is ${s.chargePerModelBytes ?? '?'} bytes`})`,
+          : `peak ${peak} of budget ${s.budgetBytes} bytes (${peak <= s.budgetBytes ? 'never past it' : `past it by ${peak - s.budgetBytes} bytes, while loading a model charged ${s.cache?.peakLoadBytes ?? '?'} bytes; the mean charge is ${s.chargePerModelBytes ?? '?'} bytes`})`,
     },
   ];
 }

@@ -45,6 +45,15 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** A scratch database on DATABASE_URL's server, named after `label`; its name (for dropping it) and URL. */
+async function scratchDatabase(label: string): Promise<{ name: string; url: string }> {
+  const name = `sibyl_${label}_${process.pid}_${Date.now().toString(36)}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  const u = new URL(DATABASE_URL);
+  u.pathname = `/${name}`;
+  return { name, url: u.toString() };
+}
+
 async function restInfer(port: number, model: string, x: number): Promise<{ status: number; body: any }> {
   const res = await fetch(`http://127.0.0.1:${port}/v2/models/${model}/infer`, {
     method: 'POST',
@@ -72,11 +81,7 @@ describe.skipIf(DATABASE_URL === '' || REDIS_URL === '')('worker-onnx [postgres,
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sibyl-worker-'));
-    dbName = `sibyl_worker_test_${process.pid}_${Date.now().toString(36)}`;
-    await admin(`CREATE DATABASE "${dbName}"`);
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
+    ({ name: dbName, url } = await scratchDatabase('worker_test'));
     // The management side: the registry and the artifact file server the worker fetches from.
     registry = await openRegistry({ databaseUrl: url, actor: 'tester', poolSize: 2 });
     store = await createArtifactStore({ dir: join(dir, 'management-artifacts') });
@@ -196,11 +201,7 @@ describe.skipIf(DATABASE_URL === '' || REDIS_URL === '')('worker-tf [postgres, r
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sibyl-worker-tf-'));
-    dbName = `sibyl_worker_tf_test_${process.pid}_${Date.now().toString(36)}`;
-    await admin(`CREATE DATABASE "${dbName}"`);
-    const u = new URL(DATABASE_URL);
-    u.pathname = `/${dbName}`;
-    url = u.toString();
+    ({ name: dbName, url } = await scratchDatabase('worker_tf_test'));
     // The management side: iris_tf imported into the registry (checked on TensorFlow.js), its files served.
     registry = await openRegistry({ databaseUrl: url, actor: 'tester', poolSize: 2 });
     const store = await createArtifactStore({ dir: join(dir, 'management-artifacts') });

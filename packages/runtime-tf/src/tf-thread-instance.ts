@@ -3,17 +3,17 @@
  * instance and model, so predict never holds the main event loop (tfjs runs kernels on the calling
  * thread, whatever the backend).
  *
- * Inputs move to the thread as transferred ArrayBuffers (DESIGN.md §6): a typed array that spans its
- * whole buffer is transferred as it is, which detaches it in the caller; a view into a larger buffer
- * (a request body) is first copied into a buffer of its own. Outputs come back the same way.
+ * Inputs move to the thread as transferred ArrayBuffers (DESIGN.md §6), by @sibyl/runtime's
+ * prepareTransfer, as for ONNX threads: a typed array that spans its whole buffer, or a view into a
+ * buffer marked as its request's alone, is transferred as it is, which detaches it in the caller; any
+ * other view is first copied into a buffer of its own. Outputs come back the same way.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { isRequestOwned } from '@sibyl/protocol';
-import { RunSkipped, type RunControl } from '@sibyl/runtime';
+import { prepareTransfer, RunSkipped, type RunControl } from '@sibyl/runtime';
 import type { FromTfWorker, TfBackendName, TfModelInfo, TfRun, TfRunResult, TfWireTensor, TfWorkerInit, ToTfWorker } from './tf-wire.js';
 
 /** How long close() waits for a thread to dispose its model before terminating it. */
@@ -56,25 +56,6 @@ function spawn(init: TfWorkerInit): Worker {
   if (!existsSync(api)) throw new Error(`cannot start a thread from TypeScript sources: ${api} not found (is tsx installed?)`);
   const bootstrap = `import(${JSON.stringify(pathToFileURL(api).href)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
   return new Worker(bootstrap, { eval: true, workerData: init });
-}
-
-function ownsBuffer(data: Float32Array | Int32Array | Uint8Array): boolean {
-  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-}
-
-/** The feeds to post and the buffers to transfer, copying each array that does not own its whole buffer. */
-function prepareTransfer(feeds: readonly TfWireTensor[]): { feeds: TfWireTensor[]; transfer: ArrayBuffer[] } {
-  const transfer: ArrayBuffer[] = [];
-  const out = feeds.map((feed) => {
-    const data = feed.data;
-    if (Array.isArray(data)) return feed;
-    // A view into a buffer that holds its request's inputs alone (a large REST body) goes as it is too.
-    const moved = ownsBuffer(data) || isRequestOwned(data.buffer) ? data : data.slice();
-    const buffer = moved.buffer as ArrayBuffer;
-    if (!transfer.includes(buffer)) transfer.push(buffer);
-    return moved === data ? feed : { ...feed, data: moved };
-  });
-  return { feeds: out, transfer };
 }
 
 export function createTfThreadInstance(options: TfThreadOptions): Promise<TfThreadInstance> {

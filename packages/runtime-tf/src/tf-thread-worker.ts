@@ -37,7 +37,8 @@ function errorMessage(err: unknown): string {
 function serve(model: TfModel): void {
   // Runs one at a time: a run's readback awaits, and overlapping runs would only contend for the thread.
   // A run may arrive while another computes (the pool posts the next one ahead); when its turn comes
-  // it is skipped if its deadline has passed or its client cancelled meanwhile.
+  // it is skipped if its deadline has passed or its client cancelled meanwhile. The same rules as
+  // @sibyl/runtime's thread-worker.ts (a thread entry imports nothing from outside its package).
   let queue: Promise<void> = Promise.resolve();
   /** Messages taken and not yet answered. */
   let pending = 0;

@@ -30,6 +30,7 @@ export type { ModelConfig, TensorConfig, VersionPolicy, InstanceGroup, Execution
 export { DEFAULT_MAX_BATCH_SIZE } from './model-signature.js';
 export { DEFAULT_THREAD_THRESHOLD_US } from './execution-mode.js';
 export { RunSkipped } from './execution-instance.js';
+export { prepareTransfer } from './thread-instance.js';
 export type { ExecutionKind, ExecutionInstance, InstanceFailureListener, RunControl, SkipReason } from './execution-instance.js';
 export { KNOWN_BACKENDS, KNOWN_MODEL_FILES, KNOWN_PLATFORMS, type ModelEngine, type OpenInstanceOptions } from './model-engine.js';
 export { onnxEngine } from './onnx-engine.js';

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { isRequestOwned } from '@sibyl/protocol';
 import { RunSkipped, type ExecutionInstance, type InstanceFailureListener } from './execution-instance.js';
 import { copyFixed, ownsBuffer } from './typed-array-copy.js';
-import type { FromWorker, RunResult, SessionInfo, SessionSettings, ToWorker, WireTensor, WorkerInit } from './wire.js';
+import type { FixedData, FromWorker, RunResult, SessionInfo, SessionSettings, ToWorker, WireTensor, WorkerInit } from './wire.js';
 
 /** How long close() waits for a worker to release its session before terminating it. */
 const CLOSE_GRACE_MS = 5_000;
@@ -48,10 +48,11 @@ function tsxApiUrl(from: string): string {
  * Transfer list for the feeds: an array that owns its whole buffer, or a view into a buffer that holds
  * its request's inputs alone (isRequestOwned: a large REST body), goes as it is; any other view is
  * copied into a buffer of its own first. Views that share a buffer travel in the one message that
- * transfers it.
+ * transfers it. Array data (strings, BYTES elements) is cloned with the message. Shared with
+ * @sibyl/runtime-tf's model threads.
  */
-function prepareTransfer(feeds: readonly WireTensor[]): { feeds: WireTensor[]; transfer: ArrayBuffer[] } {
-  const out: WireTensor[] = [];
+export function prepareTransfer<F extends { data: FixedData | readonly unknown[] }>(feeds: readonly F[]): { feeds: F[]; transfer: ArrayBuffer[] } {
+  const out: F[] = [];
   const transfer: ArrayBuffer[] = [];
   for (const feed of feeds) {
     const data = feed.data;
@@ -59,10 +60,11 @@ function prepareTransfer(feeds: readonly WireTensor[]): { feeds: WireTensor[]; t
       out.push(feed);
       continue;
     }
-    const moved = ownsBuffer(data) || isRequestOwned(data.buffer) ? data : copyFixed(data);
+    const fixed = data as FixedData;
+    const moved = ownsBuffer(fixed) || isRequestOwned(fixed.buffer) ? fixed : copyFixed(fixed);
     const buffer = moved.buffer as ArrayBuffer;
     if (!transfer.includes(buffer)) transfer.push(buffer);
-    out.push(moved === data ? feed : { ...feed, data: moved });
+    out.push(moved === fixed ? feed : { ...feed, data: moved });
   }
   return { feeds: out, transfer };
 }

@@ -40,7 +40,9 @@ type RunMessage = Extract<ToWorker, { type: 'run' }>;
 /**
  * Runs one at a time, in arrival order. The pool may post a run while another computes; that run
  * waits here, and is skipped if its deadline has passed or its client cancelled by the time its turn
- * comes (a cancel arrives as its own message, read while the run before computes).
+ * comes (a cancel arrives as its own message, read while the run before computes). @sibyl/runtime-tf's
+ * tf-thread-worker.ts follows the same rules with its own copy: a thread entry imports nothing from
+ * outside its package, so that it starts from sources and from dist alike.
  */
 function serve(session: OrtSession): void {
   const queue: RunMessage[] = [];
