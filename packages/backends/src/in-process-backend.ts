@@ -7,6 +7,16 @@ import type { Backend } from './backend.js';
 
 export function createInProcessBackend(service: InferenceService): Backend {
   let inflight = 0;
+  // One reaction on the call's promise (finally() would chain three): this wraps every request of
+  // the all-in-one.
+  const settled = <T>(value: T): T => {
+    inflight--;
+    return value;
+  };
+  const failed = (err: unknown): never => {
+    inflight--;
+    throw err;
+  };
   const counted = <T>(run: () => Promise<T>): Promise<T> => {
     inflight++;
     let pending: Promise<T>;
@@ -16,9 +26,7 @@ export function createInProcessBackend(service: InferenceService): Backend {
       inflight--;
       return Promise.reject(err);
     }
-    return pending.finally(() => {
-      inflight--;
-    });
+    return pending.then(settled, failed);
   };
   return {
     target: 'in-process',
