@@ -238,6 +238,22 @@ describe('TF.js runtime: infer', () => {
     expect(await gone).toBe('SIBYL_REQUEST_CANCELLED');
     expect((await stats()).executionCount).toBe(before + 1);
   });
+
+  it('counts the time a run waits on the thread, behind the run before it, as queue time', async () => {
+    const inputs = () => [
+      { name: 'a', datatype: 'FP32' as const, shape: [MATMUL_N, MATMUL_N], data: new Float32Array(MATMUL_N * MATMUL_N).fill(0.5) },
+      { name: 'b', datatype: 'FP32' as const, shape: [MATMUL_N, MATMUL_N], data: new Float32Array(MATMUL_N * MATMUL_N).fill(2) },
+    ];
+    const stats = async () => (await service.modelStatistics('matmul', '1'))[0]!.inferenceStats;
+    const before = await stats();
+    await Promise.all([service.infer({ modelName: 'matmul', inputs: inputs() }), service.infer({ modelName: 'matmul', inputs: inputs() })]);
+    const after = await stats();
+    const queueNs = after.queue.ns - before.queue.ns;
+    const computeNs = after.computeInfer.ns - before.computeInfer.ns;
+    // The second waited on the thread for about the first's compute, half of the two runs' compute.
+    expect(queueNs).toBeGreaterThan((0.4 * computeNs) / 2);
+    expect(queueNs + computeNs).toBeLessThanOrEqual(after.success.ns - before.success.ns);
+  });
 });
 
 async function memoryArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {

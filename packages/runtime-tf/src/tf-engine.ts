@@ -65,7 +65,9 @@ function asExecutionInstance(thread: TfThreadInstance, onClose: () => void): Exe
     info: sessionInfo(thread.info),
     async run(feeds, fetches, control): Promise<RunResult> {
       const result = await thread.run(feeds.map(tfFeed), fetches, control);
-      return { outputs: result.outputs.map(wireOutput), computeUs: result.computeUs };
+      const run: RunResult = { outputs: result.outputs.map(wireOutput), computeUs: result.computeUs };
+      if (result.startedAtMs !== undefined) run.startedAtMs = result.startedAtMs;
+      return run;
     },
     close: () => {
       onClose();

@@ -85,7 +85,9 @@ function serve(model: TfModel): void {
           continue;
         }
         try {
+          const startedAtMs = performance.timeOrigin + performance.now();
           const result = await model.run(run.feeds, run.fetches);
+          result.startedAtMs = startedAtMs;
           transfer.push(...transferList(result.outputs));
           answers.push({ id: run.id, ok: true, result });
         } catch (err) {

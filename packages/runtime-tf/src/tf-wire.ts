@@ -42,6 +42,8 @@ export interface TfRunResult {
   outputs: TfWireTensor[];
   /** predict/execute and reading the outputs back, measured on the thread, microseconds. */
   computeUs: number;
+  /** When the run started, as the thread's `performance.timeOrigin + performance.now()` (see @sibyl/runtime's RunResult). */
+  startedAtMs?: number;
 }
 
 export interface TfWorkerInit {

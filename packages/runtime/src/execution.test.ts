@@ -256,6 +256,22 @@ describe('execution: inline and thread', () => {
     expect(await exec('slow')).toBe(before + 1);
   });
 
+  it('counts the time a run waits in its thread, behind the run before it, as queue time', async () => {
+    const stats = async () => (await h.service.modelStatistics('slow', '1'))[0]!.inferenceStats;
+    const before = await stats();
+    // Both reach the thread at once (its two slots): the second waits there while the first computes.
+    await Promise.all([h.service.infer({ modelName: 'slow', inputs: [slowInput()] }), h.service.infer({ modelName: 'slow', inputs: [slowInput()] })]);
+    const after = await stats();
+    const queueNs = after.queue.ns - before.queue.ns;
+    const computeNs = after.computeInfer.ns - before.computeInfer.ns;
+    expect(after.queue.count - before.queue.count).toBe(2);
+    // The second's wait is about the first's compute (half the two runs' compute); without it, both
+    // would show almost no queue time, since neither waited in the pool's own queue.
+    expect(queueNs).toBeGreaterThan(0.4 * computeNs / 2);
+    // And what a request reports adds up: queue + compute never exceeds its whole time.
+    expect(queueNs + computeNs).toBeLessThanOrEqual(after.success.ns - before.success.ns);
+  });
+
   it('instance_group count 2 in thread mode serves concurrent requests', async () => {
     const results = await Promise.all(
       [1, 2, 3, 4].map((k) =>

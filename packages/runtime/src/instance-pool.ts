@@ -100,10 +100,13 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
       return;
     }
     const queueUs = Math.round((performance.now() - waiter.enqueuedAt) * 1000);
+    const handedAtMs = performance.timeOrigin + performance.now();
     instance.run(waiter.feeds, waiter.fetches, waiter.options).then(
       (result) => {
         release(instance);
-        (result as PoolRunResult).queueUs = queueUs;
+        // Waiting in a thread behind the run before it (its second slot) is queue time too.
+        const waitedUs = result.startedAtMs === undefined ? 0 : Math.max(0, Math.round((result.startedAtMs - handedAtMs) * 1000));
+        (result as PoolRunResult).queueUs = queueUs + waitedUs;
         waiter.resolve(result as PoolRunResult);
       },
       (err: unknown) => {

@@ -95,6 +95,7 @@ function serve(session: OrtSession): void {
       next(true);
       return;
     }
+    const startedAtMs = performance.timeOrigin + performance.now();
     session.run(message.feeds, message.fetches).then(
       (result) => {
         let buffers: ArrayBuffer[];
@@ -105,6 +106,7 @@ function serve(session: OrtSession): void {
           ended();
           return;
         }
+        result.startedAtMs = startedAtMs;
         send({ type: 'result', id: message.id, result }, buffers);
         ended();
       },

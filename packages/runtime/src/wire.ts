@@ -74,6 +74,13 @@ export interface RunResult {
   outputs: WireTensor[];
   /** session.run alone, measured where it ran, microseconds. */
   computeUs: number;
+  /**
+   * When the run started on its thread (thread instances; absent inline), as that thread's
+   * `performance.timeOrigin + performance.now()`: a clock all threads of the process share. From the
+   * moment the pool handed the run over to this one, the run waited (behind the run before it, or
+   * unread while that one computed): queue time too.
+   */
+  startedAtMs?: number;
 }
 
 // ---- thread protocol ----------------------------------------------------------------------------
