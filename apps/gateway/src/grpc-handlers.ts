@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { handleUnaryCall, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { ModelMetadata, TensorMetadata } from '@sibyl/protocol';
+import { modelConfigUnsupported, type ModelMetadata, type TensorMetadata } from '@sibyl/protocol';
 import type {
   HealthCheckRequest,
   HealthCheckResponse,
@@ -74,9 +74,18 @@ export function createInferenceHandlers(deps: GrpcHandlerDeps): UntypedServiceIm
     return modelStatisticsResponse(service, checkModelName(name), checkModelVersion(request.version));
   });
 
+  // Triton's model configuration extension: the service's JSON form is the message's (enum names as
+  // strings, numbers where the proto has 64-bit integers, which the encoder accepts).
+  const ModelConfig = unary('ModelConfig', async (request: ModelRef) => {
+    const name = checkModelName(request.name ?? '');
+    const version = checkModelVersion(request.version);
+    if (service.modelConfig === undefined) throw modelConfigUnsupported(name);
+    return { config: await service.modelConfig(name, version) };
+  });
+
   const ModelStreamInfer = createModelStreamInfer(deps);
 
-  return { ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer, ModelStreamInfer, RepositoryIndex, ModelStatistics };
+  return { ServerLive, ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer, ModelStreamInfer, RepositoryIndex, ModelStatistics, ModelConfig };
 }
 
 /** `grpc.health.v1.Health/Check`: SERVING while the server is ready, for the whole server or the inference service. */

@@ -77,6 +77,12 @@ describe('health and metadata RPCs', () => {
     expect(await unary(inference, 'ServerMetadata', {})).toEqual({ name: 'sibyl', version: '0.1.0', extensions: [...SERVER_EXTENSIONS] });
   });
 
+  it('answers ModelConfig UNIMPLEMENTED when the service cannot tell a configuration', async () => {
+    const err = await failure(unary(inference, 'ModelConfig', { name: 'echo', version: '1' }));
+    expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    expect(err.details).toBe("model 'echo': this server does not serve model configurations");
+  });
+
   it('answers ModelMetadata, NOT_FOUND for an unknown model', async () => {
     const metadata = await unary(inference, 'ModelMetadata', { name: 'echo', version: '1' });
     expect(metadata).toEqual({

@@ -13,7 +13,7 @@ export {
   type GrpcServerOptions,
 } from './grpc-server.js';
 export { createMetricsServer, type MetricsRegistry, type MetricsServerOptions } from './metrics-server.js';
-export { edgeExtensions, SERVER_EXTENSIONS, STATISTICS_EXTENSION } from './server-extensions.js';
+export { edgeExtensions, MODEL_CONFIGURATION_EXTENSION, SERVER_EXTENSIONS, STATISTICS_EXTENSION } from './server-extensions.js';
 export { drainable } from './drainable.js';
 export { GATEWAY_SETTINGS, gatewayHelp, loadGatewayConfig, type GatewayConfig } from './gateway-config.js';
 export { startGatewayApp, GATEWAY_VERSION, type RunningGateway } from './gateway-app.js';

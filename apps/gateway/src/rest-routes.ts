@@ -12,6 +12,7 @@ import {
   decodeRestInferRequest,
   isRawRequest,
   encodeRestInferResponse,
+  modelConfigUnsupported,
   rawInputOf,
   type InferenceService,
   type ModelIndexEntry,
@@ -89,6 +90,14 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
   route('GET', [`${MODEL}/stats`, `${VERSIONED}/stats`], async (request: ModelRequest, reply: FastifyReply) => {
     const name = checkModelName(request.params.name);
     return reply.send(await modelStatisticsResponse(service, name, checkModelVersion(request.params.version)));
+  });
+
+  // Triton's model configuration extension (protocols.md §D.4).
+  route('GET', [`${MODEL}/config`, `${VERSIONED}/config`], async (request: ModelRequest, reply: FastifyReply) => {
+    const name = checkModelName(request.params.name);
+    const version = checkModelVersion(request.params.version);
+    if (service.modelConfig === undefined) throw modelConfigUnsupported(name);
+    return reply.send(await service.modelConfig(name, version));
   });
 
   route('GET', [`${MODEL}/ready`, `${VERSIONED}/ready`], async (request: ModelRequest, reply: FastifyReply) => {

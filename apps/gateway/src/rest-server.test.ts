@@ -66,6 +66,14 @@ describe('health and metadata', () => {
     expect((await app.inject({ method: 'GET', url: '/v2/' })).statusCode).toBe(200);
   });
 
+  it('answers 501 for a model configuration the service cannot tell, naming the extension', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v2/models/echo/config' });
+    expect(res.statusCode).toBe(501);
+    expect(res.json()).toMatchObject({ code: 'SIBYL_MODEL_CONFIG_UNSUPPORTED', error: "model 'echo': this server does not serve model configurations" });
+    // The model name is checked first, as on every model path.
+    expect((await app.inject({ method: 'GET', url: `/v2/models/${'x'.repeat(300)}/config` })).statusCode).toBe(400);
+  });
+
   it('reports model metadata with and without a version', async () => {
     const expected = {
       name: 'echo',

@@ -236,4 +236,19 @@ describe('the REST server over the routed data plane', () => {
     const version = await fetch(`${base}/v2/models/m/versions/7/ready`);
     expect(version.status).toBe(404);
   });
+
+  it('answers a model configuration from the backend the version is routed to, in process or over REST', async () => {
+    expect(((await (await fetch(`${base}/v2`)).json()) as { extensions: string[] }).extensions).toContain('model_configuration');
+    // `m`: the closed instance over HTTP first (not ready: retried), then the in-process runtime.
+    const live1 = await fetch(`${base}/v2/models/m/config`);
+    expect(live1.status).toBe(200);
+    expect(await live1.json()).toEqual(await live.modelConfig('m', '1'));
+    expect(await (await fetch(`${base}/v2/models/m/versions/2/config`)).json()).toEqual(await live.modelConfig('m', '2'));
+    // `p`: a worker behind its own REST server, through the HTTP backend.
+    expect(await (await fetch(`${base}/v2/models/p/config`)).json()).toEqual(await live.modelConfig('p', '1'));
+    const missing = await fetch(`${base}/v2/models/nope/config`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ code: 'SIBYL_REGISTRY_MODEL_NOT_FOUND' });
+    expect((await fetch(`${base}/v2/models/m/versions/7/config`)).status).toBe(404);
+  });
 });

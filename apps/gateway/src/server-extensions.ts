@@ -10,6 +10,9 @@
  *   rejects keys starting with `triton_`, as Triton reserves them: validateInferRequest).
  * - `statistics` (STATISTICS_EXTENSION): only where the data plane keeps statistics
  *   (InferenceService.modelStatistics): the all-in-one and the workers, not the split gateway.
+ * - `model_configuration` (MODEL_CONFIGURATION_EXTENSION): REST `GET /v2/models/{m}[/versions/{v}]/config`
+ *   and gRPC ModelConfig, where the data plane can tell a configuration (InferenceService.modelConfig):
+ *   the all-in-one, the workers and the gateway (which asks the backend a version is routed to).
  *
  * Not listed, though partly served: `model_repository`. POST /v2/repository/index and gRPC
  * RepositoryIndex work, but the extension also promises load and unload, which are not served.
@@ -20,7 +23,15 @@ export const SERVER_EXTENSIONS: readonly string[] = Object.freeze(['binary_tenso
 
 export const STATISTICS_EXTENSION = 'statistics';
 
-/** What an edge over `service` reports: SERVER_EXTENSIONS, and `statistics` when the service keeps them. */
+export const MODEL_CONFIGURATION_EXTENSION = 'model_configuration';
+
+/**
+ * What an edge over `service` reports: SERVER_EXTENSIONS, `statistics` when the service keeps them,
+ * `model_configuration` when it can tell a model's configuration.
+ */
 export function edgeExtensions(service: InferenceService): string[] {
-  return service.modelStatistics === undefined ? [...SERVER_EXTENSIONS] : [...SERVER_EXTENSIONS, STATISTICS_EXTENSION];
+  const extensions = [...SERVER_EXTENSIONS];
+  if (service.modelStatistics !== undefined) extensions.push(STATISTICS_EXTENSION);
+  if (service.modelConfig !== undefined) extensions.push(MODEL_CONFIGURATION_EXTENSION);
+  return extensions;
 }

@@ -12,7 +12,7 @@ import { identityModel, writeModelRepository } from '@sibyl/testkit';
 import { captureLogger, FakeInferenceService } from './fake-inference-service.fixture.js';
 import { createGrpcServer, type GrpcServerHandle } from './grpc-server.js';
 import { createRestServer } from './rest-server.js';
-import { SERVER_EXTENSIONS, STATISTICS_EXTENSION } from './server-extensions.js';
+import { MODEL_CONFIGURATION_EXTENSION, SERVER_EXTENSIONS, STATISTICS_EXTENSION } from './server-extensions.js';
 
 // The statistics extension through the real REST and gRPC servers over the real data plane, and the
 // 501 / UNIMPLEMENTED of an edge whose data plane keeps no statistics (the split gateway's).
@@ -81,7 +81,8 @@ const DURATION = { count: expect.any(Number), ns: expect.any(Number) };
 
 describe('REST statistics', () => {
   it('reports the extension where the data plane keeps statistics, and not where it does not', async () => {
-    expect((await (await fetch(`${base}/v2`)).json()).extensions).toEqual([...SERVER_EXTENSIONS, STATISTICS_EXTENSION]);
+    // The runtime also tells model configurations (model_configuration); the fake service does neither.
+    expect((await (await fetch(`${base}/v2`)).json()).extensions).toEqual([...SERVER_EXTENSIONS, STATISTICS_EXTENSION, MODEL_CONFIGURATION_EXTENSION]);
     expect((await (await fetch(`${bare.base}/v2`)).json()).extensions).toEqual([...SERVER_EXTENSIONS]);
   });
 

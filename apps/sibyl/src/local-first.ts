@@ -30,7 +30,10 @@ function stillLoading(err: unknown, request: Pick<InferRequest, 'modelVersion'>)
   return isSibylError(err) && err.code === 'SIBYL_MODEL_NOT_READY' && (request.modelVersion === undefined || request.modelVersion === '');
 }
 
-export function localFirst<S extends InferenceService>(routed: S, local: InferenceService & Required<Pick<InferenceService, 'modelStatistics'>>): S {
+export function localFirst<S extends InferenceService>(
+  routed: S & Required<Pick<InferenceService, 'modelConfig'>>,
+  local: InferenceService & Required<Pick<InferenceService, 'modelStatistics' | 'modelConfig'>>,
+): S {
   const wrapped = Object.create(routed) as S;
   return Object.assign(wrapped, {
     infer: (request, context) =>
@@ -52,6 +55,11 @@ export function localFirst<S extends InferenceService>(routed: S, local: Inferen
     modelMetadata: (name, version) =>
       routed.modelMetadata(name, version).catch((err: unknown) => {
         if (runtimeKnowsBetter(err)) return local.modelMetadata(name, version);
+        throw err;
+      }),
+    modelConfig: (name: string, version?: string) =>
+      routed.modelConfig(name, version).catch((err: unknown) => {
+        if (runtimeKnowsBetter(err)) return local.modelConfig(name, version);
         throw err;
       }),
     modelReady: (name, version) =>

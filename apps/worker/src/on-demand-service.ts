@@ -162,6 +162,11 @@ export function createOnDemandService(options: OnDemandServiceOptions): OnDemand
       return local.modelMetadata(name, version);
     },
 
+    async modelConfig(name, version) {
+      if (!loaded.has(name)) await ensureLoaded(name);
+      return local.modelConfig(name, version);
+    },
+
     async modelReady(name, version) {
       if (!loaded.has(name)) {
         try {

@@ -43,6 +43,11 @@ export function createServingGate(inner: InferenceService, onLoad: (inflight: nu
     modelMetadata: (name, version) => (state === 'draining' ? refuse(`model '${name}'`) : inner.modelMetadata(name, version)),
     modelReady: (name, version) => inner.modelReady(name, version),
     repositoryIndex: () => inner.repositoryIndex(),
+    // The optional extensions pass through as the data plane offers them (the edge lists what it gets).
+    ...(inner.modelStatistics === undefined ? {} : { modelStatistics: (name?: string, version?: string) => inner.modelStatistics!(name, version) }),
+    ...(inner.modelConfig === undefined
+      ? {}
+      : { modelConfig: (name: string, version?: string) => (state === 'draining' ? refuse(`model '${name}'`) : inner.modelConfig!(name, version)) }),
     infer(request, context) {
       if (state === 'draining') return refuse(`model '${request.modelName}'`);
       onLoad(++inflight);

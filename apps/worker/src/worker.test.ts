@@ -147,6 +147,18 @@ describe.skipIf(DATABASE_URL === '' || REDIS_URL === '')('worker-onnx [postgres,
     expect(new Float32Array(new Uint8Array(response.raw_output_contents[0]).buffer)[0]).toBe(12);
   });
 
+  it("serves the statistics and model configuration extensions of the models it runs", async () => {
+    const base = `http://127.0.0.1:${worker.ports.http}`;
+    const metadata = (await (await fetch(`${base}/v2`)).json()) as { extensions: string[] };
+    expect(metadata.extensions).toEqual(expect.arrayContaining(['statistics', 'model_configuration']));
+    const stats = (await (await fetch(`${base}/v2/models/adder/stats`)).json()) as { model_stats: Array<{ name: string; inference_count: number }> };
+    expect(stats.model_stats[0]).toMatchObject({ name: 'adder' });
+    expect(stats.model_stats[0]!.inference_count).toBeGreaterThan(0);
+    const config = await fetch(`${base}/v2/models/adder/config`);
+    expect(config.status).toBe(200);
+    expect(await config.json()).toMatchObject({ name: 'adder', platform: 'onnxruntime_onnx', input: [{ name: 'x', data_type: 'TYPE_FP32' }] });
+  });
+
   it('loads a cold model once for concurrent first requests; an unknown model is 404', async () => {
     await publish(registry, store, 'cold', addK('cold', 100));
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => restInfer(worker.ports.http, 'cold', i)));

@@ -13,7 +13,7 @@
  *   caller may retry it on another instance without running the model twice.
  * - Anything else after the request was sent (reset mid-response, timeout) is never `notDelivered`.
  */
-import type { InferContext, InferenceService, RestInferAnswer, RestInferBody } from '@sibyl/protocol';
+import type { InferContext, InferenceService, ModelConfiguration, RestInferAnswer, RestInferBody } from '@sibyl/protocol';
 
 export type BackendTransport = 'in-process' | 'http' | 'grpc';
 
@@ -28,6 +28,8 @@ export interface Backend extends InferenceService {
    * pass-through), always answering (never undefined). Rejects as infer() does.
    */
   forwardRestInfer?(request: RestInferBody, context?: InferContext): Promise<RestInferAnswer>;
+  /** The model configuration extension, asked of the backend; SIBYL_MODEL_CONFIG_UNSUPPORTED when it cannot tell. */
+  modelConfig(name: string, version?: string): Promise<ModelConfiguration>;
   /** Closes connections; in-flight calls finish or fail. Idempotent. */
   close(): Promise<void>;
 }

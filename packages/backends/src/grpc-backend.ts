@@ -14,9 +14,11 @@ import {
   GrpcCode,
   isDatatype,
   loadInferenceDefinitions,
+  modelConfigFromGrpc,
   type InferContext,
   type InferRequest,
   type InferResponse,
+  type ModelConfiguration,
   type ModelIndexEntry,
   type ModelMetadata,
   type SibylError,
@@ -142,6 +144,15 @@ export function createGrpcBackend(options: GrpcBackendOptions): Backend {
         inputs: (m.inputs ?? []).map((t, i) => tensorMetadata(target, t, `inputs[${i}]`)),
         outputs: (m.outputs ?? []).map((t, i) => tensorMetadata(target, t, `outputs[${i}]`)),
       };
+    },
+
+    async modelConfig(name: string, version?: string): Promise<ModelConfiguration> {
+      const answer = await unary<object, { config?: unknown }>('ModelConfig', { name, version: version ?? '' });
+      try {
+        return modelConfigFromGrpc(answer.config ?? {});
+      } catch (err) {
+        throw backendResponseInvalid(target, (err as Error).message);
+      }
     },
 
     modelReady: async (name: string, version?: string) =>

@@ -17,6 +17,7 @@ import {
   type InferContext,
   type InferRequest,
   type InferResponse,
+  type ModelConfiguration,
   type ModelIndexEntry,
   type ModelMetadata,
   type RestInferAnswer,
@@ -119,6 +120,13 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     },
 
     modelReady: (name: string, version?: string) => flag(`${modelPath(name, version)}/ready`),
+
+    async modelConfig(name: string, version?: string): Promise<ModelConfiguration> {
+      // Passed on as the backend wrote it (Triton's fields are Triton's), once it names a model.
+      const body = await getJson(`${modelPath(name, version)}/config`);
+      stringField(target, body, 'name');
+      return body as unknown as ModelConfiguration;
+    },
 
     async infer(request: InferRequest, context?: InferContext): Promise<InferResponse> {
       const body = encodeRestInferRequest(request);

@@ -2,7 +2,7 @@
  * The in-process Backend: the data plane of this process (packages/runtime), called directly. It
  * forwards every call unchanged and counts what is in flight; errors are the service's own.
  */
-import type { InferContext, InferenceService, InferRequest, InferResponse } from '@sibyl/protocol';
+import { modelConfigUnsupported, type InferContext, type InferenceService, type InferRequest, type InferResponse } from '@sibyl/protocol';
 import type { Backend } from './backend.js';
 
 export function createInProcessBackend(service: InferenceService): Backend {
@@ -39,6 +39,8 @@ export function createInProcessBackend(service: InferenceService): Backend {
     serverMetadata: () => counted(() => service.serverMetadata()),
     modelMetadata: (name: string, version?: string) => counted(() => service.modelMetadata(name, version)),
     modelReady: (name: string, version?: string) => counted(() => service.modelReady(name, version)),
+    modelConfig: (name: string, version?: string) =>
+      service.modelConfig === undefined ? Promise.reject(modelConfigUnsupported(name)) : counted(() => service.modelConfig!(name, version)),
     infer: (request: InferRequest, context?: InferContext): Promise<InferResponse> => counted(() => service.infer(request, context)),
     repositoryIndex: () => counted(() => service.repositoryIndex()),
     // The service belongs to whoever created it: closing the backend leaves it running.

@@ -202,6 +202,24 @@ describe.each(transports)('$transport backend against a real worker', ({ transpo
     expect(index).toContainEqual({ name: 'single', version: '1', state: 'READY', reason: '' });
   });
 
+  it("answers a model configuration as the worker serves it (Triton's model configuration extension)", async () => {
+    const config = (await backend.modelConfig('single', '1')) as unknown as Record<string, unknown>;
+    expect(config).toMatchObject({
+      name: 'single',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      // [-1] in the model file: the batch dimension (max_batch_size), so one value per batch element.
+      input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [] }],
+      output: [{ name: 'x_out', data_type: 'TYPE_FP32', dims: [] }],
+      instance_group: [{ kind: 'KIND_CPU', count: 1 }],
+    });
+    // Numbers, not the strings a gRPC loader gives 64-bit fields; no oneof markers.
+    expect(config).not.toHaveProperty('scheduling_choice');
+    expect(await backend.modelConfig('single')).toEqual(config);
+    const err = await failure(backend.modelConfig('nope'));
+    expect(err).toMatchObject({ category: 'NOT_FOUND', code: 'SIBYL_MODEL_NOT_FOUND' });
+  });
+
   it('keeps the code and message of an unknown model (404 / NOT_FOUND); not notDelivered', async () => {
     for (const call of [backend.modelMetadata('nope'), backend.infer({ modelName: 'nope', inputs: [] }), backend.modelReady('single', '7')]) {
       const err = await failure(call);

@@ -74,6 +74,7 @@ export async function startTestWorker(repository: string): Promise<TestWorker> {
     modelMetadata: async (name, version) => (TEST_MODELS.has(name) ? testModelMetadata(name) : service.modelMetadata(name, version)),
     modelReady: async (name, version) => TEST_MODELS.has(name) || service.modelReady(name, version),
     repositoryIndex: () => service.repositoryIndex(),
+    modelConfig: (name, version) => service.modelConfig(name, version),
     async infer(request: InferRequest, context?: InferContext): Promise<InferResponse> {
       seen.push({ id: request.id, deadlineMs: context?.deadlineMs, traceparent: context?.traceparent });
       switch (request.modelName) {

@@ -25,6 +25,9 @@ function tritonFake(): Server {
       };
       const url = req.url ?? '';
       if (url === '/v2/models/simple/ready') return void res.writeHead(400).end();
+      // Triton's model configuration extension (§D.4): fields Sibyl's runtime never writes pass through.
+      if (url === '/v2/models/simple/versions/1/config') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(TRITON_CONFIG));
+      if (url === '/v2/models/nameless/config') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"platform":"x"}');
       if (url === '/v2/models/missing') return error(404, "Request for unknown model: 'missing' is not found");
       if (url === '/v2/models/missing/infer') return error(404, "Request for unknown model: 'missing' is not found");
       if (url === '/v2/models/bad/infer') return error(400, "unexpected shape for input 'INPUT0' for model 'bad'. Expected [-1,16], got [1,3]");
@@ -62,6 +65,17 @@ function tritonFake(): Server {
   });
 }
 
+const TRITON_CONFIG = {
+  name: 'simple',
+  platform: 'tensorrt_plan',
+  backend: 'tensorrt',
+  max_batch_size: 8,
+  input: [{ name: 'INPUT0', data_type: 'TYPE_INT64', format: 'FORMAT_NONE', dims: [3], is_shape_tensor: false }],
+  output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT64', dims: [3], label_filename: '' }],
+  optimization: { priority: 'PRIORITY_DEFAULT', input_pinned_memory: { enable: true } },
+  instance_group: [{ name: 'simple_0', kind: 'KIND_GPU', count: 1, gpus: [0] }],
+};
+
 let server: Server;
 let backend: Backend;
 
@@ -93,6 +107,12 @@ describe('http backend against a Triton-style server', () => {
     expect(response).toMatchObject({ modelName: 'simple', modelVersion: '1', id: 'x1' });
     expect(response.outputs[0]).toMatchObject({ name: 'OUTPUT0', datatype: 'INT64', shape: [1, 3] });
     expect([...(response.outputs[0]!.data as BigInt64Array)]).toEqual([...data]);
+  });
+
+  it("passes Triton's model configuration on as Triton wrote it, and refuses one without a name", async () => {
+    expect(await backend.modelConfig('simple', '1')).toEqual(TRITON_CONFIG);
+    const err = await failure(backend.modelConfig('nameless'));
+    expect(err.code).toBe('SIBYL_BACKEND_RESPONSE_INVALID');
   });
 
   it('reads a 400 with an empty body from a ready endpoint as not ready', async () => {

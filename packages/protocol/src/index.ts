@@ -14,6 +14,7 @@ export * from './tensor-bytes.js';
 export * from './rest-codec.js';
 export * from './grpc-codec.js';
 export * from './grpc-parameters.js';
+export * from './grpc-model-config.js';
 export * from './name-rules.js';
 export * from './rest-client-codec.js';
 export * from './server-errors.js';

@@ -1,6 +1,7 @@
 import type {
   InferRequest,
   InferResponse,
+  ModelConfiguration,
   ModelIndexEntry,
   ModelMetadata,
   ModelStatistics,
@@ -67,6 +68,13 @@ export interface InferenceService {
    * version, as modelMetadata does. Optional: a service without it does not serve the extension.
    */
   modelStatistics?(name?: string, version?: string): Promise<ModelStatistics[]>;
+  /**
+   * Triton's model configuration extension: the configuration a model version is served with, in
+   * the JSON form of Triton's ModelConfig (what config.json declares, completed from the model file).
+   * No version: the version a request without one goes to. Rejects as modelMetadata does.
+   * Optional: a service without it does not serve the extension.
+   */
+  modelConfig?(name: string, version?: string): Promise<ModelConfiguration>;
   /**
    * Optional pass-through for the REST edge: forwards the request's body as it came to the backend
    * that serves it, when that backend decodes it exactly as this process would (a Sibyl worker over

@@ -99,6 +99,16 @@ export interface InferBatchStatistics {
 }
 
 /** The cumulative statistics of one model version since it loaded (Triton's statistics extension). */
+/**
+ * A model version's configuration as Triton's model configuration extension serves it: the JSON
+ * form of ModelConfig (model_config.proto; `"data_type": "TYPE_FP32"`, dims as numbers, as Triton's
+ * REST API writes them). Fields beyond `name` are the serving runtime's (or Triton's) own: transports
+ * pass them on as they are.
+ */
+export interface ModelConfiguration {
+  readonly name: string;
+}
+
 export interface ModelStatistics {
   name: string;
   version: string;

@@ -5,6 +5,13 @@
  */
 import { defineError } from './sibyl-error.js';
 
+export const modelConfigUnsupported = defineError(
+  'SIBYL_MODEL_CONFIG_UNSUPPORTED',
+  'UNIMPLEMENTED',
+  "The service behind this endpoint cannot tell a model's configuration (Triton's model configuration extension is not among the server metadata's extensions).",
+  (model: string) => `model '${model}': this server does not serve model configurations`,
+);
+
 export const serverDraining = defineError(
   'SIBYL_SERVER_DRAINING',
   'UNAVAILABLE',

@@ -27,6 +27,7 @@ import {
   type InferRequest,
   type InferResponse,
   type InferenceService,
+  type ModelConfiguration,
   type ModelIndexEntry,
   type ModelMetadata,
   type RestInferAnswer,
@@ -83,6 +84,8 @@ export interface RoutedServiceStats {
 
 export interface RoutedInferenceService extends InferenceService {
   readonly cache: RouteCache;
+  /** Asked of the backend the version is routed to (the version live when none is named). */
+  modelConfig(name: string, version?: string): Promise<ModelConfiguration>;
   stats(): RoutedServiceStats;
   /**
    * Stops watching the router (when the cache is this service's own) and waits for the shadow calls
@@ -265,6 +268,11 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
       const route = await routeOf(name, version);
       const v = String(route.version);
       return forward(route, (backend) => backend.modelMetadata(name, v));
+    },
+    async modelConfig(name, version): Promise<ModelConfiguration> {
+      const route = await routeOf(name, version);
+      const v = String(route.version);
+      return forward(route, (backend) => backend.modelConfig(name, v));
     },
     async modelReady(name, version) {
       // Unknown models and versions still reject (NOT_FOUND); anything that keeps a known one from

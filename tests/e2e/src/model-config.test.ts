@@ -1,6 +1,7 @@
 /**
  * What a model's config.json changes (Triton's model configuration, protocols.md §D.4): version
- * policy (`all`, `latest`) and execution (`execution_mode: thread`, `instance_group` count).
+ * policy (`all`, `latest`) and execution (`execution_mode: thread`, `instance_group` count); and the
+ * model configuration extension that serves the result, over REST and gRPC.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -94,5 +95,37 @@ describe('execution_mode thread with two instances', () => {
       expect(grpcOutputs(reply).get('y')!.values).toEqual([...rows(i), ...rows(i + 1)].map((v) => 2 * v + 1));
     });
     await Promise.all([...rest, ...viaGrpc]);
+  });
+});
+
+describe('model configuration extension', () => {
+  it('serves what config.json declares, completed from the model file, over REST', async () => {
+    const threaded = await get(url('/v2/models/threaded/config'));
+    expect(threaded.status).toBe(200);
+    expect(threaded.json).toMatchObject({
+      name: 'threaded',
+      platform: 'onnxruntime_onnx',
+      backend: 'onnxruntime',
+      max_batch_size: 0,
+      // Completed from the model file: the config declares no inputs or outputs.
+      input: [{ name: 'x', data_type: 'TYPE_FP32', dims: [-1, 4] }],
+      output: [{ name: 'y', data_type: 'TYPE_FP32', dims: [-1, 4] }],
+      instance_group: [{ kind: 'KIND_CPU', count: 2 }],
+      parameters: { execution_mode: { string_value: 'thread' } },
+    });
+    expect((await get(url('/v2/models/latest_one/config'))).json).toMatchObject({ version_policy: { latest: { num_versions: 1 } } });
+    expect((await get(url('/v2/models/versioned/versions/1/config'))).json).toMatchObject({ name: 'versioned', version_policy: { all: {} } });
+    expectRestError(await get(url('/v2/models/latest_one/versions/1/config')), 404, ['latest_one']);
+    expectRestError(await get(url('/v2/models/nope/config')), 404, ['nope']);
+  });
+
+  it('serves the same over gRPC ModelConfig, and lists the extension', async () => {
+    const { config } = (await ctx.grpc.modelConfig('threaded', '1')) as { config: Record<string, any> };
+    expect(config).toMatchObject({ name: 'threaded', platform: 'onnxruntime_onnx', parameters: { execution_mode: { string_value: 'thread' } } });
+    // 64-bit integers as this client's loader maps them (strings), enums by name.
+    expect(config['input']).toMatchObject([{ name: 'x', data_type: 'TYPE_FP32', dims: ['-1', '4'] }]);
+    expect(config['instance_group']).toMatchObject([{ kind: 'KIND_CPU', count: 2 }]);
+    await expectGrpcError(ctx.grpc.modelConfig('nope'), grpc.status.NOT_FOUND, ['nope']);
+    expect((await ctx.grpc.serverMetadata())['extensions']).toContain('model_configuration');
   });
 });

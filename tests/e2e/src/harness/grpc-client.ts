@@ -41,6 +41,7 @@ export interface InferenceClient {
   modelMetadata(name: string, version?: string): Promise<Message>;
   modelInfer(request: Message, options?: CallOptions): Promise<Message>;
   repositoryIndex(request?: Message): Promise<Message>;
+  modelConfig(name: string, version?: string): Promise<Message>;
   /** Writes every request on one ModelStreamInfer stream, half-closes, collects responses until the end. */
   streamInfer(requests: readonly Message[]): Promise<StreamExchange>;
   close(): void;
@@ -85,6 +86,7 @@ export function createInferenceClient(address: string, channelOptions: grpc.Chan
     modelMetadata: (name, version = '') => unary('ModelMetadata', { name, version }),
     modelInfer: (request, options) => unary('ModelInfer', request, options),
     repositoryIndex: (request = {}) => unary('RepositoryIndex', request),
+    modelConfig: (name, version = '') => unary('ModelConfig', { name, version }),
     streamInfer: (requests) =>
       new Promise((resolve, reject) => {
         const call = (client['ModelStreamInfer'] as (md?: grpc.Metadata) => grpc.ClientDuplexStream<Message, Message>).call(client);

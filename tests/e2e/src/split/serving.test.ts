@@ -146,6 +146,12 @@ describe.skipIf(SPLIT_SKIP)('split topology: serving, routing, canary, failures'
     const tf = cluster.endpoints.workers.filter((w) => w.pool === 'tf');
     expect(await servedBy(tf, 'iris_tf')).toEqual({ 'tf-1': 1 });
     expect(Object.values(await servedBy(onnx, 'iris_tf')).every((n) => n === 0 || Number.isNaN(n))).toBe(true);
+
+    // Its configuration, through the gateway, is the one the TF worker serves it with.
+    const viaGateway = await httpRequest(`${gateway.httpUrl}/v2/models/iris_tf/config`);
+    expect(viaGateway.status, viaGateway.text).toBe(200);
+    expect(viaGateway.json).toMatchObject({ name: 'iris_tf', platform: 'tensorflowjs_layers', input: [{ name: 'measurements', data_type: 'TYPE_FP32' }] });
+    expect(viaGateway.json).toEqual((await httpRequest(`${tf[0]!.httpUrl}/v2/models/iris_tf/config`)).json);
   });
 
   it('a routing rule sending one model to another pool takes effect within 1 s', async () => {
