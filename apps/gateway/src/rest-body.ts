@@ -30,12 +30,17 @@ export function registerRawBodyParser(app: FastifyInstance, bodyLimitBytes: numb
   };
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage, done: Done) => {
+  const parse = (request: FastifyRequest, payload: IncomingMessage, done: Done) => {
     readBody(request, payload, bodyLimitBytes, (err, body) => {
       if (err === null) decode(request, body!, done);
       else done(err);
     });
-  });
+  };
+  // The same reader under the two types v2 clients send, besides the catch-all: fastify caches the
+  // parser it finds for a named type, but parses the Content-Type header again on every request
+  // that falls through to '*'.
+  app.addContentTypeParser(['application/json', 'application/octet-stream'], parse);
+  app.addContentTypeParser('*', parse);
 
   const decode = (request: FastifyRequest, body: Buffer, done: Done): void => {
     const encoding = request.headers['content-encoding'];

@@ -19,6 +19,7 @@ import type { ModelInferRequest, ModelInferRequest__Output } from './generated/i
 import type { ModelInferResponse, ModelInferResponse__Output } from './generated/inference/ModelInferResponse.js';
 import { contentsFromData, dataFromContents, filledContentsField } from './grpc-contents.js';
 import { parametersFromGrpc, parametersToGrpc } from './grpc-parameters.js';
+import { newInferRequest } from './infer-request.js';
 import type { InferRequest, InferResponse, RequestedOutput } from './messages.js';
 import { tensorDataFromBytes, tensorDataToBytes } from './tensor-bytes.js';
 import { elementCount, type Tensor } from './tensor.js';
@@ -30,8 +31,7 @@ export function requestUsedRaw(message: Pick<ModelInferRequest__Output, 'raw_inp
 
 /** Decodes a ModelInfer request. Throws SibylError (INVALID_ARGUMENT) naming the tensor or field at fault. */
 export function decodeGrpcInferRequest(message: ModelInferRequest__Output): InferRequest {
-  const request: InferRequest = { modelName: message.model_name ?? '', inputs: [] };
-  if (message.model_version) request.modelVersion = message.model_version;
+  const request = newInferRequest(message.model_name ?? '', message.model_version || undefined, []);
   if (message.id) request.id = message.id;
   const parameters = parametersFromGrpc(message.parameters);
   if (parameters !== undefined) request.parameters = parameters;

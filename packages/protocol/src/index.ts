@@ -20,3 +20,4 @@ export * from './rest-client-codec.js';
 export * from './server-errors.js';
 export * from './tensor-copy.js';
 export * from './request-buffers.js';
+export * from './infer-request.js';

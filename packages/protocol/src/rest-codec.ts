@@ -21,6 +21,7 @@ import {
   rawSizeIndivisible,
 } from './errors.js';
 import { parseJson, stringifyJson } from './exact-json.js';
+import { newInferRequest } from './infer-request.js';
 import { quoteJson } from './json-text.js';
 import type { InferRequest, InferResponse, RequestedOutput, TensorMetadata } from './messages.js';
 import {
@@ -70,8 +71,7 @@ export function decodeRestInferRequest(body: Buffer, options: RestDecodeOptions)
     throw jsonMalformed((err as Error).message);
   }
   const object = objectAt(root, 'body');
-  const request: InferRequest = { modelName: options.modelName, inputs: [] };
-  if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
+  const request = newInferRequest(options.modelName, options.modelVersion, []);
   const id = object['id'];
   if (id !== undefined) {
     if (typeof id !== 'string') throw fieldType('id', 'a string', id);
@@ -179,13 +179,7 @@ function decodeRawRequest(body: Buffer, options: RestDecodeOptions): InferReques
     const shape = input.shape.map((dim) => (dim === -1 ? variable : dim));
     tensor = { name: input.name, datatype: input.datatype, shape, data: tensorDataFromBytes(input.datatype, shape, body, where) };
   }
-  const request: InferRequest = {
-    modelName: options.modelName,
-    inputs: [tensor],
-    parameters: { binary_data_output: true },
-  };
-  if (options.modelVersion !== undefined) request.modelVersion = options.modelVersion;
-  return request;
+  return newInferRequest(options.modelName, options.modelVersion, [tensor], { binary_data_output: true });
 }
 
 export interface RestResponseBody {

@@ -23,6 +23,7 @@ import { notDelivered, type Backend } from '@sibyl/backends';
 import type { Logger } from '@sibyl/observability';
 import {
   toSibylError,
+  withModelVersion,
   type InferContext,
   type InferRequest,
   type InferResponse,
@@ -199,7 +200,7 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
       route = chooseVersion(modelRoute, context.routingKey ?? request.id);
       shadow = modelRoute.shadow;
     }
-    const forwarded: InferRequest = { ...request, modelVersion: String(route.version) };
+    const forwarded = withModelVersion(request, String(route.version));
     const target = pick(route);
     const backend = backends.get(target.address);
     // Prepared (inputs copied if need be) before the primary is dispatched, sent after it.

@@ -87,6 +87,34 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
   let closed = false;
   let lastFailure = '';
 
+  /** What a failed run rejects with. */
+  const runError = (instance: ExecutionInstance, err: unknown): SibylError => {
+    if (err instanceof RunSkipped) {
+      return err.reason === 'deadline' ? deadlineExceeded(model, version, 'before execution', err.lateMs) : requestCancelled(model, version);
+    }
+    const why = err instanceof Error ? err.message : String(err);
+    return live.has(instance) ? inferenceFailed(model, version, why, runtime) : instanceFailed(model, version, why);
+  };
+
+  /** Runs on `instance`, which is the caller's to hand over, and releases it when the run ends. */
+  const start = (instance: ExecutionInstance, feeds: readonly WireTensor[], fetches: readonly string[], options: PoolRunOptions, queueUs: number): Promise<PoolRunResult> => {
+    const handedAtMs = instance.kind === 'thread' ? performance.timeOrigin + performance.now() : 0;
+    return instance.run(feeds, fetches, options).then(
+      (result) => {
+        release(instance);
+        // Waiting in a thread behind the run before it (its second slot) is queue time too.
+        const waitedUs = result.startedAtMs === undefined ? 0 : Math.max(0, Math.round((result.startedAtMs - handedAtMs) * 1000));
+        (result as PoolRunResult).queueUs = queueUs + waitedUs;
+        return result as PoolRunResult;
+      },
+      (err: unknown) => {
+        release(instance);
+        throw runError(instance, err);
+      },
+    );
+  };
+
+  /** Starts a request that waited in the queue, unless its deadline passed meanwhile. */
   const dispatch = (instance: ExecutionInstance, waiter: Waiter) => {
     const now = Date.now();
     const deadline = waiter.options.deadlineMs;
@@ -100,25 +128,7 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
       return;
     }
     const queueUs = Math.round((performance.now() - waiter.enqueuedAt) * 1000);
-    const handedAtMs = performance.timeOrigin + performance.now();
-    instance.run(waiter.feeds, waiter.fetches, waiter.options).then(
-      (result) => {
-        release(instance);
-        // Waiting in a thread behind the run before it (its second slot) is queue time too.
-        const waitedUs = result.startedAtMs === undefined ? 0 : Math.max(0, Math.round((result.startedAtMs - handedAtMs) * 1000));
-        (result as PoolRunResult).queueUs = queueUs + waitedUs;
-        waiter.resolve(result as PoolRunResult);
-      },
-      (err: unknown) => {
-        release(instance);
-        if (err instanceof RunSkipped) {
-          waiter.reject(err.reason === 'deadline' ? deadlineExceeded(model, version, 'before execution', err.lateMs) : requestCancelled(model, version));
-          return;
-        }
-        const why = err instanceof Error ? err.message : String(err);
-        waiter.reject(live.has(instance) ? inferenceFailed(model, version, why, runtime) : instanceFailed(model, version, why));
-      },
-    );
+    start(instance, waiter.feeds, waiter.fetches, waiter.options, queueUs).then(waiter.resolve, waiter.reject);
   };
 
   /** Hands the instance the next waiter still waiting, or marks it idle. */
@@ -144,9 +154,25 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
       if (closed) return Promise.reject(modelNotReady(model, version, 'the service is closed'));
       if (live.size === 0) return Promise.reject(modelNotReady(model, version, lastFailure || 'no execution instance'));
       if (options.signal?.aborted) return Promise.reject(requestCancelled(model, version));
+      // A free instance takes the request at once: no waiter, no timer, no abort listener (every
+      // request of an inline model comes this way). An inline instance stays idle while it runs (see
+      // the top of this file).
+      const instance = idle[0]?.kind === 'inline' ? idle[0] : idle.shift();
+      if (instance !== undefined) {
+        const deadline = options.deadlineMs;
+        if (deadline !== undefined) {
+          const now = Date.now();
+          if (now >= deadline) {
+            release(instance);
+            return Promise.reject(deadlineExceeded(model, version, 'before execution', now - deadline));
+          }
+        }
+        return start(instance, feeds, fetches, options, 0);
+      }
       return new Promise<PoolRunResult>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
         let settled = false;
+        let listening = false;
         const onAbort = () => {
           if (!waiter.settle()) return;
           queue.splice(queue.indexOf(waiter), 1);
@@ -163,18 +189,15 @@ export function createInstancePool(instances: readonly ExecutionInstance[], labe
             if (settled) return false;
             settled = true;
             if (timer !== undefined) clearTimeout(timer);
-            options.signal?.removeEventListener('abort', onAbort);
+            if (listening) options.signal?.removeEventListener('abort', onAbort);
             return true;
           },
         };
-        // An inline instance stays idle while it runs (see the top of this file).
-        const instance = idle[0]?.kind === 'inline' ? idle[0] : idle.shift();
-        if (instance !== undefined) {
-          dispatch(instance, waiter);
-          return;
-        }
         queue.push(waiter);
-        options.signal?.addEventListener('abort', onAbort, { once: true });
+        if (options.signal !== undefined) {
+          options.signal.addEventListener('abort', onAbort, { once: true });
+          listening = true;
+        }
         if (options.deadlineMs !== undefined) {
           const deadline = options.deadlineMs;
           timer = setTimeout(() => {
