@@ -99,11 +99,17 @@ describe('model cache (worker on-demand service)', () => {
   }
 
   /** The cache's accounting agrees with itself and keeps within the budget. */
-  function checkAccounting(h: Harness): void {
+  /**
+   * The charges add up, and the cache is within its budget. Charges are measured, so a load can come
+   * out larger than the room made for it while every other model is busy; the cache then evicts the
+   * next model to go idle (the request that just ended may be the one that frees it), and the unload
+   * takes a moment: the budget holds again once that eviction is done.
+   */
+  async function checkAccounting(h: Harness): Promise<void> {
     const stats = h.service.cache.stats();
     const entries = h.service.cache.entries();
     expect(entries.reduce((n, e) => n + e.bytes, 0)).toBe(stats.usedBytes);
-    expect(stats.usedBytes).toBeLessThanOrEqual(stats.budgetBytes);
+    await expect.poll(() => h.service.cache.stats().usedBytes, { timeout: 5000 }).toBeLessThanOrEqual(stats.budgetBytes);
   }
 
   beforeAll(async () => {
@@ -143,7 +149,7 @@ describe('model cache (worker on-demand service)', () => {
       const m = MODELS[Math.floor(next() * MODELS.length)]!;
       const r = await h.service.infer(request(m.name, i));
       expect(y(r)).toBe(i + m.k);
-      checkAccounting(h);
+      await checkAccounting(h);
       expect(h.service.cache.stats().models).toBeLessThanOrEqual(MODELS.length);
     }
     const stats = h.service.cache.stats();
@@ -171,7 +177,7 @@ describe('model cache (worker on-demand service)', () => {
     for (let i = 0; i < 20; i++) {
       const m = MODELS[1 + Math.floor(next() * (MODELS.length - 1))]!;
       expect(y(await h.service.infer(request(m.name, i)))).toBe(i + m.k);
-      checkAccounting(h);
+      await checkAccounting(h);
       expect(h.service.cache.entries().find((e) => e.name === 'm0')).toMatchObject({ state: 'resident', inflight: 1 });
     }
     expect(h.service.cache.stats().evictions).toBeGreaterThan(0);
@@ -188,7 +194,7 @@ describe('model cache (worker on-demand service)', () => {
       if (!m0Resident()) break;
       await h.service.infer(request(m.name, 0));
       usedAfter.add(m.name);
-      checkAccounting(h);
+      await checkAccounting(h);
     }
     expect(m0Resident()).toBe(false);
     const resident = h.service.cache.entries().filter((e) => e.state === 'resident').map((e) => e.name);
@@ -215,7 +221,7 @@ describe('model cache (worker on-demand service)', () => {
     for (let round = 0; round < 2; round++) {
       for (const m of MODELS) {
         expect(y(await h.service.infer(request(m.name, round)))).toBe(round + m.k);
-        checkAccounting(h);
+        await checkAccounting(h);
         expect(h.service.cache.entries().find((e) => e.name === 'pinned')).toMatchObject({ state: 'resident', pinned: true });
       }
     }
