@@ -3,8 +3,8 @@ import { serverDraining, type InferContext, type InferenceService, type InferReq
 /**
  * The service as a server that is shutting down shows it: from `drain()` on, readiness is false (so
  * load balancers and probes stop sending work) and new inference, metadata, configuration and
- * readiness calls are refused with SIBYL_SERVER_DRAINING (503 / UNAVAILABLE; a gateway retries it on another instance,
- * since the request never ran). Calls already running finish. Everything else is the service's own.
+ * readiness calls are refused with SIBYL_SERVER_DRAINING (503 / UNAVAILABLE; a gateway retries it on
+ * another instance, since the request never ran). Calls already running finish. Everything else is the service's own.
  */
 export function drainable<S extends InferenceService>(service: S): S & { drain(): void; readonly draining: boolean } {
   let draining = false;

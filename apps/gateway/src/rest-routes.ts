@@ -117,10 +117,7 @@ export function registerRestRoutes(app: FastifyInstance, service: InferenceServi
       // Sent on undecoded when the service can (a gateway whose backend is a Sibyl worker): the
       // worker decodes and validates exactly as this code would, and its answer is relayed as it is.
       const contentType = request.headers['content-type'];
-      const forward: RestInferBody = { modelName, body };
-      if (modelVersion !== undefined) forward.modelVersion = modelVersion;
-      if (headerLength !== undefined) forward.headerLength = headerLength;
-      if (contentType !== undefined) forward.contentType = contentType;
+      const forward: RestInferBody = { modelName, modelVersion, body, contentType, headerLength };
       const answer = await service.forwardRestInfer(forward, context);
       if (answer !== undefined) {
         reply.header('content-type', answer.contentType);

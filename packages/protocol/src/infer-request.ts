@@ -6,7 +6,7 @@
  * concurrent iris requests, the routed forward's `{ ...request, modelVersion }` alone cost ~1.3 us per
  * request against this copy.
  */
-import type { InferRequest, RequestedOutput } from './messages.js';
+import type { InferRequest } from './messages.js';
 import type { Parameters, Tensor } from './tensor.js';
 
 export function newInferRequest(
@@ -15,7 +15,7 @@ export function newInferRequest(
   inputs: Tensor[],
   parameters?: Parameters,
 ): InferRequest {
-  return { modelName, modelVersion, id: undefined, parameters, inputs, outputs: undefined as RequestedOutput[] | undefined };
+  return { modelName, modelVersion, id: undefined, parameters, inputs, outputs: undefined };
 }
 
 /** The same request for another version (what a router resolved): the tensors are shared, not copied. */

@@ -98,7 +98,6 @@ export interface InferBatchStatistics {
   computeOutput: StatisticDuration;
 }
 
-/** The cumulative statistics of one model version since it loaded (Triton's statistics extension). */
 /**
  * A model version's configuration as Triton's model configuration extension serves it: the JSON
  * form of ModelConfig (model_config.proto; `"data_type": "TYPE_FP32"`, dims as numbers, as Triton's
@@ -109,6 +108,7 @@ export interface ModelConfiguration {
   readonly name: string;
 }
 
+/** The cumulative statistics of one model version since it loaded (Triton's statistics extension). */
 export interface ModelStatistics {
   name: string;
   version: string;

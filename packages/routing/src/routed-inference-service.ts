@@ -241,7 +241,14 @@ export function createRoutedInferenceService(options: RoutedInferenceServiceOpti
     const target = pick(route);
     const backend = backends.get(target.address);
     if (backend.forwardRestInfer === undefined) return undefined;
-    const forwarded: RestInferBody = { ...request, modelVersion: String(route.version) };
+    // Every field set, in one order (as withModelVersion does for decoded requests): no spread on the hot path.
+    const forwarded: RestInferBody = {
+      modelName: request.modelName,
+      modelVersion: String(route.version),
+      body: request.body,
+      contentType: request.contentType,
+      headerLength: request.headerLength,
+    };
     counters.forwarded++;
     counters.passedThrough++;
     try {

@@ -10,7 +10,7 @@
  */
 import type { Backend } from '@sibyl/backends';
 import type { Logger } from '@sibyl/observability';
-import { copyTensor, toSibylError, type InferContext, type InferRequest, type SibylError } from '@sibyl/protocol';
+import { copyTensor, toSibylError, withModelVersion, type InferContext, type InferRequest, type SibylError } from '@sibyl/protocol';
 import type { InstanceChoice, BackendLookup } from './instance-choice.js';
 import type { VersionRoute } from './route.js';
 
@@ -106,11 +106,8 @@ export function createShadowTraffic(options: ShadowTrafficOptions): ShadowTraffi
         return { send: () => report({ ...base, target: undefined, ok: false, error: toSibylError(err), latencyMs: 0 }) };
       }
       const copy = primary.transport === 'in-process' || backend.transport === 'in-process';
-      const shadowRequest: InferRequest = {
-        ...request,
-        modelVersion: String(shadow.version),
-        inputs: copy ? request.inputs.map(copyTensor) : request.inputs,
-      };
+      const shadowRequest = withModelVersion(request, String(shadow.version));
+      if (copy) shadowRequest.inputs = request.inputs.map(copyTensor);
       // Not the client's signal: the shadow is ours once sent. The deadline and trace still apply.
       const shadowContext: InferContext = {};
       if (context.deadlineMs !== undefined) shadowContext.deadlineMs = context.deadlineMs;
