@@ -26,7 +26,8 @@ import {
   type SibylError,
   type TensorMetadata,
 } from '@sibyl/protocol';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { createRequire } from 'node:module';
 import type { Backend } from './backend.js';
 import { backendAddressInvalid, backendResponseInvalid } from './errors.js';
 import { exchange, type HttpAnswer } from './http-exchange.js';
@@ -47,6 +48,11 @@ export interface HttpBackendOptions {
 export const DEFAULT_HTTP_MAX_SOCKETS = 64;
 export const DEFAULT_BACKEND_TIMEOUT_MS = 30_000;
 
+// undici is loaded with the first remote backend: a process serving only its own models never
+// holds it in memory.
+const require = createRequire(import.meta.url);
+let PoolClass: typeof Pool | undefined;
+
 const MODEL_STATES: ReadonlySet<string> = new Set(['READY', 'UNAVAILABLE', 'LOADING', 'UNLOADING']);
 
 export function createHttpBackend(options: HttpBackendOptions): Backend {
@@ -54,7 +60,8 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
   const maxSockets = positive('maxSockets', options.maxSockets, DEFAULT_HTTP_MAX_SOCKETS);
   const timeoutMs = positive('timeoutMs', options.timeoutMs, DEFAULT_BACKEND_TIMEOUT_MS);
   const target = `http://${url.host}`;
-  const pool = new Pool(target, { connections: maxSockets, pipelining: 1 });
+  PoolClass ??= (require('undici') as typeof import('undici')).Pool;
+  const pool = new PoolClass(target, { connections: maxSockets, pipelining: 1 });
   let inflight = 0;
   let closed = false;
 

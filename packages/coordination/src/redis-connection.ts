@@ -1,4 +1,10 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+// ioredis is loaded by the first connection: a process on in-process coordination (the all-in-one's
+// default) never holds it in memory.
+const require = createRequire(import.meta.url);
+let RedisClient: typeof Redis | undefined;
 
 /** Longest pause between two reconnection attempts, milliseconds. */
 const RECONNECT_MAX_MS = 1000;
@@ -11,7 +17,8 @@ const RECONNECT_MAX_MS = 1000;
  * listen to 'error': ioredis emits one per failed attempt, and an unheard 'error' ends the process.
  */
 export function openRedisConnection(url: string, role: string, timeoutMs: number): Redis {
-  return new Redis(url, {
+  RedisClient ??= (require('ioredis') as typeof import('ioredis')).Redis;
+  return new RedisClient(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,

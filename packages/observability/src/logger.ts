@@ -1,5 +1,9 @@
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
+
+// pino-pretty is loaded only for text logs: a process logging JSON never holds it in memory.
+const require = createRequire(import.meta.url);
 
 export type { Logger };
 
@@ -23,6 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = { name: options.name ?? 'sibyl' };
   const destination = options.destination ?? process.stdout;
   if (options.format === 'text') {
+    const pretty = require('pino-pretty') as typeof PinoPretty;
     const stream = pretty({
       destination,
       sync: true,

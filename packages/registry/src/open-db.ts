@@ -6,8 +6,10 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { lockDataDir } from './data-dir-lock.js';
 import type { Db } from './db.js';
-import { openPgliteDb } from './pglite-db.js';
-import { openPostgresDb } from './postgres-db.js';
+
+// Each driver is imported when a database of its kind is opened: a process keeps only the one it
+// uses in memory (pg with its protocol stack, or PGlite's runtime), not both.
+const openPgliteDb = async (dataDir: string | undefined): Promise<Db> => (await import('./pglite-db.js')).openPgliteDb(dataDir);
 
 export interface OpenDbOptions {
   /** `postgres://` URL; when given, the registry uses PostgreSQL through a `pg` pool. */
@@ -24,6 +26,7 @@ export interface OpenDbOptions {
 
 export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
+    const { openPostgresDb } = await import('./postgres-db.js');
     return openPostgresDb(options.databaseUrl, { poolSize: options.poolSize ?? 10 });
   }
   if (options.dataDir !== undefined && options.dataDir !== '') {
