@@ -6,11 +6,11 @@
  * every one has a JSON schema, which validates the request (closed objects: an unknown field is a
  * 400 naming it), serializes the answer and feeds the OpenAPI document at /docs/json.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ARTIFACTS_ROUTE, registerArtifactRoutes, type ArtifactStore } from '@sibyl/artifacts';
 import { useJsonBodies } from './body-parsers.js';
 import { registerModelRoutes } from './model-routes.js';
-import { registerOpenApi } from './openapi.js';
+import { DOCS_PREFIX, registerOpenApi } from './openapi.js';
 import { registerReleaseRoutes } from './release-routes.js';
 import { registerRepositoryRoutes } from './repository-routes.js';
 import { addRoutingSchemas } from './routing-schemas.js';
@@ -28,6 +28,13 @@ export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Returns the fastify instance with every route registered, not listening: call `listen` or `inject`. */
 export function createManagementServer(options: ManagementServerOptions): FastifyInstance {
+  const app = buildServer(options, false);
+  serveDocsOnDemand(app, options);
+  return app;
+}
+
+/** The server with every route; with `documented`, also the OpenAPI plugins that describe them. */
+function buildServer(options: ManagementServerOptions, documented: boolean): FastifyInstance {
   const resolved = resolveOptions(options);
   const { registry, store, logger } = resolved;
   const app = Fastify({
@@ -50,7 +57,7 @@ export function createManagementServer(options: ManagementServerOptions): Fastif
   registerErrorHandling(app, logger);
   addSharedSchemas(app);
   addRoutingSchemas(app);
-  registerOpenApi(app, resolved.serverVersion);
+  if (documented) registerOpenApi(app, resolved.serverVersion);
 
   const uploader = createVersionUploader({
     registry,
@@ -73,6 +80,52 @@ export function createManagementServer(options: ManagementServerOptions): Fastif
   registerUploadRoute(app, registry, uploader);
   void app.register(async (files) => registerDocumentedArtifactRoutes(files, store));
   return app;
+}
+
+/** Response headers the relay leaves to the serving instance's own reply. */
+const HOP_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
+
+/**
+ * The API's description (everything under DOCS_PREFIX: the OpenAPI document and its page) is built on
+ * its first request, by a second instance of this server that carries the documentation plugins and
+ * never listens; requests are relayed to it in process. The plugins and what they load at
+ * registration (a YAML library, a static file server) hold about 2.5 MB of V8 heap, which every major
+ * garbage collection of a serving process would mark although most never serve their docs.
+ */
+function serveDocsOnDemand(app: FastifyInstance, options: ManagementServerOptions): void {
+  let documented: Promise<FastifyInstance> | undefined;
+  const instance = (): Promise<FastifyInstance> => {
+    if (documented === undefined) {
+      const building = buildServer(options, true);
+      documented = Promise.resolve(building.ready()).then(
+        () => building,
+        (err: unknown) => {
+          // Built again on the next request: a failure here is the request's, not the server's.
+          documented = undefined;
+          void building.close();
+          throw err;
+        },
+      );
+      return documented;
+    }
+    return documented;
+  };
+  const relay = async (request: FastifyRequest, reply: FastifyReply) => {
+    const docs = await instance();
+    const answer = await docs.inject({ method: request.method as 'GET' | 'HEAD', url: request.url, headers: request.headers });
+    reply.code(answer.statusCode);
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
+    }
+    return reply.send(answer.rawPayload);
+  };
+  const hidden = { hide: true };
+  app.route({ method: ['GET', 'HEAD'], url: DOCS_PREFIX, schema: hidden, handler: relay });
+  app.route({ method: ['GET', 'HEAD'], url: `${DOCS_PREFIX}/*`, schema: hidden, handler: relay });
+  app.addHook('onClose', async () => {
+    const built = await documented?.catch(() => undefined);
+    await built?.close();
+  });
 }
 
 /** The artifact store's file server, with the schema it does not declare itself, for the document. */

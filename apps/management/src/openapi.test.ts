@@ -103,6 +103,16 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('serves the YAML form and HEAD through the same on-demand docs', async () => {
+    const yaml = await h.call('GET', '/docs/yaml');
+    expect(yaml.status).toBe(200);
+    expect(yaml.headers['content-type']).toContain('yaml');
+    expect(yaml.text).toContain('/v1/models/{name}/deploy');
+    const head = await h.call('HEAD', '/docs/json');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toContain('application/json');
+  });
+
   it('serves a browsable page and its assets from the server itself', async () => {
     let res = await h.call('GET', '/docs');
     if (res.status >= 300 && res.status < 400) res = await h.call('GET', new URL(String(res.headers.location), h.base).pathname);

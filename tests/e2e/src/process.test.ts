@@ -43,11 +43,14 @@ describe('SIGTERM', () => {
   });
 });
 
-/** Packages the all-in-one needs only for a PostgreSQL registry, Redis, a remote backend or text logs. */
-const UNUSED_DRIVERS = ['pg', 'ioredis', 'undici', 'pino-pretty'];
+/**
+ * Packages the all-in-one needs only for a PostgreSQL registry, Redis, a remote backend, text logs,
+ * or the management API's docs (the YAML document and the static file server behind its page).
+ */
+const UNUSED_DRIVERS = ['pg', 'ioredis', 'undici', 'pino-pretty', 'yaml', '@fastify/static'];
 
 describe('embedded defaults', () => {
-  it('serve without loading the PostgreSQL, Redis, remote-backend or text-log packages', async () => {
+  it('serve without loading the PostgreSQL, Redis, remote-backend, text-log or API-docs packages', async () => {
     // A preload that writes, at exit, every CommonJS module file the process loaded (the four
     // drivers are CommonJS, and the lazy loaders go through the same module cache).
     const dir = await mkdtemp(join(tmpdir(), 'sibyl-modules-'));
