@@ -170,6 +170,33 @@ describe('openDb', () => {
     }
   }, 60_000);
 
+  it('runs a PGlite data directory on its own thread: a long statement does not hold the event loop', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sibyl-registry-thread-'));
+    try {
+      const db = await openDb({ dataDir });
+      let ticks = 0;
+      const timer = setInterval(() => (ticks += 1), 1);
+      try {
+        // Long enough for several timer turns anywhere; in process, PGlite runs it in one WASM call.
+        const { rows } = await db.query<{ n: number | string }>('SELECT count(*)::int AS n FROM generate_series(1, 3000000)');
+        expect(Number(rows[0]!.n)).toBe(3_000_000);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(ticks).toBeGreaterThan(2);
+
+      // Errors cross the thread with their SQLSTATE; the Db keeps working after one.
+      await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01', message: expect.stringContaining('no_such_table') });
+      await expect(db.transaction(async (tx) => tx.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
+      const bytes = await db.query<{ b: Uint8Array }>('SELECT $1::bytea AS b', [Buffer.from([1, 2, 255])]);
+      expect([...bytes.rows[0]!.b]).toEqual([1, 2, 255]);
+      await db.close();
+      await expect(db.query('SELECT 1')).rejects.toThrow(/PGlite thread exited/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('says the PostgreSQL server is unavailable when nothing listens at the URL', async () => {
     await expect(openDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none' })).rejects.toMatchObject({
       code: 'SIBYL_REGISTRY_UNAVAILABLE',

@@ -27,7 +27,7 @@ export interface ListenOptions {
   /**
    * Called after the listening connection was lost and re-established: notifications sent in between
    * are gone, so a listener should refresh everything it caches. Only PostgreSQL connections drop;
-   * PGlite runs in-process and never calls this.
+   * PGlite is embedded (in process, or on a thread of this process) and never calls this.
    */
   onReconnect?: () => void;
 }

@@ -8,7 +8,9 @@ import { lockDataDir } from './data-dir-lock.js';
 import type { Db } from './db.js';
 
 // Each driver is imported when a database of its kind is opened: a process keeps only the one it
-// uses in memory (pg with its protocol stack, or PGlite's runtime), not both.
+// uses in memory (pg with its protocol stack, or PGlite's runtime), not both. A PGlite data directory
+// (the all-in-one's registry) runs on a thread of its own, off the event loop that serves requests;
+// the in-memory database (tests, tools) stays on the calling thread.
 const openPgliteDb = async (dataDir: string | undefined): Promise<Db> => (await import('./pglite-db.js')).openPgliteDb(dataDir);
 
 export interface OpenDbOptions {
@@ -34,7 +36,8 @@ export async function openDb(options: OpenDbOptions = {}): Promise<Db> {
     await mkdir(dir, { recursive: true });
     const unlock = await lockDataDir(dir);
     try {
-      const db = await openPgliteDb(dir);
+      const { openPgliteThreadDb } = await import('./pglite-thread-db.js');
+      const db = await openPgliteThreadDb(dir);
       const close = db.close;
       return { ...db, close: () => close().finally(unlock) };
     } catch (err) {

@@ -1,5 +1,7 @@
 /**
- * Db over embedded PGlite (PostgreSQL compiled to WASM, in this process). PGlite has one session:
+ * Db over embedded PGlite (PostgreSQL compiled to WASM) in this thread: the in-memory database of
+ * tests and tools. A data directory's database runs on a thread of its own (pglite-thread-db.ts), over
+ * the same semantics. PGlite has one session:
  * it runs one query or transaction at a time and queues the rest, so transactions are serialized
  * by construction; row locks and advisory locks are accepted and trivially granted. LISTEN/NOTIFY
  * works in-process: a NOTIFY committed here reaches this process's listeners.
