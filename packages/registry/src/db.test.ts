@@ -188,6 +188,7 @@ describe('openDb', () => {
       // Errors cross the thread with their SQLSTATE; the Db keeps working after one.
       await expect(db.query('SELECT * FROM no_such_table')).rejects.toMatchObject({ code: '42P01', message: expect.stringContaining('no_such_table') });
       await expect(db.transaction(async (tx) => tx.query('SELECT 1/0'))).rejects.toMatchObject({ code: '22012' });
+      await expect(db.query('SELECT $1::text', [() => 'not data'])).rejects.toThrow(/could not be cloned/);
       const bytes = await db.query<{ b: Uint8Array }>('SELECT $1::bytea AS b', [Buffer.from([1, 2, 255])]);
       expect([...bytes.rows[0]!.b]).toEqual([1, 2, 255]);
       await db.close();

@@ -100,7 +100,13 @@ export async function openPgliteThreadDb(dataDir: string): Promise<Db> {
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       worker.ref();
-      worker.postMessage({ ...request, id });
+      try {
+        worker.postMessage({ ...request, id });
+      } catch (err) {
+        // A parameter structured clone cannot copy (a function, a symbol): this call's error alone.
+        settle(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   };
 
