@@ -53,6 +53,11 @@ export interface Db extends Queryable {
 
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** What a listener threw: a process warning, never an exception on the connection or thread that delivered it. */
+export function reportListenerError(err: unknown): void {
+  process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SibylRegistryListener');
+}
+
 export function assertChannelName(channel: string): void {
   if (!CHANNEL_NAME.test(channel)) throw new Error(`invalid NOTIFY channel name '${channel}'`);
 }

@@ -7,7 +7,7 @@
  * works in-process: a NOTIFY committed here reaches this process's listeners.
  */
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
-import { assertChannelName, type Db, type Queryable, type QueryResult } from './db.js';
+import { assertChannelName, reportListenerError, type Db, type Queryable, type QueryResult } from './db.js';
 
 function toResult<T>(res: Results<T>): QueryResult<T> {
   return { rows: res.rows, rowCount: res.rowCount ?? res.affectedRows ?? res.rows.length };
@@ -40,7 +40,7 @@ export async function openPgliteDb(dataDir: string | undefined): Promise<Db> {
         try {
           handler(payload);
         } catch (err) {
-          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SibylRegistryListener');
+          reportListenerError(err);
         }
       });
       let done = false;

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { assertChannelName, type Db, type Queryable, type QueryResult } from './db.js';
+import { assertChannelName, reportListenerError, type Db, type Queryable, type QueryResult } from './db.js';
 import { fromWireError, type FromThread, type ThreadInit, type ToThread } from './pglite-thread-wire.js';
 
 /** How long close() waits for the thread to close the database before terminating it. */
@@ -86,7 +86,7 @@ export async function openPgliteThreadDb(dataDir: string): Promise<Db> {
         try {
           handler?.(message.payload);
         } catch (err) {
-          process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SibylRegistryListener');
+          reportListenerError(err);
         }
         return;
       }

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import type { Notification, PoolClient } from 'pg';
 import { isSibylError } from '@sibyl/protocol';
-import { assertChannelName, type Db, type ListenOptions, type Queryable, type QueryResult } from './db.js';
+import { assertChannelName, reportListenerError, type Db, type ListenOptions, type Queryable, type QueryResult } from './db.js';
 import { databaseUnavailable } from './errors.js';
 
 const APPLICATION_NAME = 'sibyl-registry';
@@ -68,9 +68,6 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-function report(err: unknown): void {
-  process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'SibylRegistryListener');
-}
 
 /** The one LISTEN connection: subscriptions by channel, reconnect with backoff. */
 class ListenConnection {
@@ -168,7 +165,7 @@ class ListenConnection {
       try {
         listener.handler(msg.payload ?? '');
       } catch (err) {
-        report(err);
+        reportListenerError(err);
       }
     }
   }
@@ -192,7 +189,7 @@ class ListenConnection {
               try {
                 listener.onReconnect?.();
               } catch (err) {
-                report(err);
+                reportListenerError(err);
               }
             }
           }
