@@ -95,20 +95,19 @@ const HOP_HEADERS: ReadonlySet<string> = new Set(['content-length', 'transfer-en
 function serveDocsOnDemand(app: FastifyInstance, options: ManagementServerOptions): void {
   let documented: Promise<FastifyInstance> | undefined;
   const instance = (): Promise<FastifyInstance> => {
-    if (documented === undefined) {
-      const building = buildServer(options, true);
-      documented = Promise.resolve(building.ready()).then(
-        () => building,
-        (err: unknown) => {
-          // Built again on the next request: a failure here is the request's, not the server's.
-          documented = undefined;
-          void building.close();
-          throw err;
-        },
-      );
-      return documented;
-    }
-    return documented;
+    if (documented !== undefined) return documented;
+    const building = buildServer(options, true);
+    const ready = Promise.resolve(building.ready()).then(
+      () => building,
+      (err: unknown) => {
+        // Built again on the next request: a failure here is the request's, not the server's.
+        documented = undefined;
+        void building.close();
+        throw err;
+      },
+    );
+    documented = ready;
+    return ready;
   };
   const relay = async (request: FastifyRequest, reply: FastifyReply) => {
     const docs = await instance();
@@ -119,9 +118,9 @@ function serveDocsOnDemand(app: FastifyInstance, options: ManagementServerOption
     }
     return reply.send(answer.rawPayload);
   };
-  const hidden = { hide: true };
-  app.route({ method: ['GET', 'HEAD'], url: DOCS_PREFIX, schema: hidden, handler: relay });
-  app.route({ method: ['GET', 'HEAD'], url: `${DOCS_PREFIX}/*`, schema: hidden, handler: relay });
+  // This instance has no OpenAPI plugin, so these routes are in no document.
+  app.route({ method: ['GET', 'HEAD'], url: DOCS_PREFIX, handler: relay });
+  app.route({ method: ['GET', 'HEAD'], url: `${DOCS_PREFIX}/*`, handler: relay });
   app.addHook('onClose', async () => {
     const built = await documented?.catch(() => undefined);
     await built?.close();
