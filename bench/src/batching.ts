@@ -13,7 +13,7 @@ import ort from 'onnxruntime-node';
 import { buildOnnxModel, type InitializerSpec, type NodeSpec } from '@sibyl/testkit';
 import type { BenchConfig } from './config.js';
 import type { LoadResult, LoadSpec, TensorCase } from './load-spec.js';
-import { SIBYL_MAIN } from './paths.js';
+import { SERVER_NODE_FLAGS, SIBYL_MAIN } from './paths.js';
 import { runLoad, startServer, type RunningServer } from './processes.js';
 import { metricsDelta, scrapeCounters, type BatchingCell, type BatchingSection } from './sections.js';
 
@@ -158,7 +158,7 @@ export async function runBatching(o: BatchingOptions): Promise<BatchingSection> 
       name: 'sibyl-batching',
       command: process.execPath,
       // A data directory of its own: the default one is the iris server's (and a running `npm start`'s).
-      args: [SIBYL_MAIN, '--model-repository', repository, '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
+      args: [...SERVER_NODE_FLAGS, SIBYL_MAIN, '--model-repository', repository, '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
       listeners: ['http', 'metrics'],
       timeoutMs: config.startTimeoutSeconds * 1000,
       env,

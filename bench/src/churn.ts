@@ -17,7 +17,7 @@ import ort from 'onnxruntime-node';
 import { buildOnnxModel } from '@sibyl/testkit';
 import type { BenchConfig } from './config.js';
 import type { LoadSpec } from './load-spec.js';
-import { SPLIT_MAIN } from './paths.js';
+import { SERVER_NODE_FLAGS, SPLIT_MAIN } from './paths.js';
 import { runLoad, startServer, type RunningServer } from './processes.js';
 import { churnModelName, histogramQuantile, parseGauges, parseHistogram, zipfTopShare, type ChurnSection } from './sections.js';
 import { createScratchDatabase, type ScratchDatabase } from './split-state.js';
@@ -136,7 +136,7 @@ export async function runChurn(o: ChurnOptions): Promise<ChurnSection> {
     }
     database = await createScratchDatabase(o.databaseUrl);
     const app = async (name: string, main: string, args: string[], listeners: string[]) => {
-      const s = await startServer({ name, command: process.execPath, args: [main, ...args, '--log-format', 'json'], listeners, timeoutMs, env });
+      const s = await startServer({ name, command: process.execPath, args: [...SERVER_NODE_FLAGS, main, ...args, '--log-format', 'json'], listeners, timeoutMs, env });
       started.push(s);
       return s;
     };

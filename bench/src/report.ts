@@ -35,6 +35,9 @@ export function renderMarkdown(r: BenchResults): string {
       `${r.config.rounds} round${r.config.rounds > 1 ? 's (median shown)' : ''}; iris model ${r.models.iris.source === 'examples' ? 'from examples/models' : 'built stand-in (examples/models/iris missing)'}, ` +
       `identity model ${r.models.identity.source === 'examples' ? 'from examples/models' : 'built stand-in (examples/models/identity missing)'}; total ${Math.round(r.totalSeconds)} s.`,
   );
+  if (r.serverNodeFlags !== undefined && r.serverNodeFlags.length > 0) {
+    lines.push('', `Sibyl's processes ran as \`npm start\` runs them: \`node ${r.serverNodeFlags.join(' ')}\`; the yardsticks on Node's defaults.`);
+  }
   for (const [name, s] of Object.entries(r.servers)) {
     if ('skipped' in s) lines.push('', `> ${name} skipped: ${s.skipped}`);
     if ('error' in s) lines.push('', `> ${name} failed to start: ${s.error.split('\n')[0]}`);

@@ -82,6 +82,8 @@ export interface BenchResults {
   name: string;
   machine: MachineInfo;
   config: BenchConfig;
+  /** The Node.js flags every Sibyl process ran with (those of `npm start`); absent in results older than the field. */
+  serverNodeFlags?: string[];
   models: Record<'iris' | 'identity', { source: 'examples' | 'built'; inputs: string[]; outputs: string[] }>;
   servers: Record<string, { pid: number; ports: Record<string, number>; startMs: number; warning?: string } | { skipped: string } | { error: string }>;
   /** What the split rows ran, or why they did not run. */

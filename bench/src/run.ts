@@ -13,7 +13,7 @@ import type { LoadPlan, LoadResult, LoadSpec, Workload } from './load-spec.js';
 import { machineInfo } from './machine.js';
 import { prepareModels, type BenchModels } from './models.js';
 import { IDENTITY_MODEL, IRIS_MODEL } from './payloads.js';
-import { BENCH_DIST, RESULTS_DIR, SIBYL_MAIN } from './paths.js';
+import { BENCH_DIST, RESULTS_DIR, SERVER_NODE_FLAGS, SIBYL_MAIN } from './paths.js';
 import { installCleanup, runLoad, startServer, type RunningServer } from './processes.js';
 import { renderMarkdown } from './report.js';
 import { runBatching } from './batching.js';
@@ -123,6 +123,7 @@ async function startServers(config: BenchConfig, models: BenchModels): Promise<S
           name: 'sibyl',
           command: process.execPath,
           args: [
+            ...SERVER_NODE_FLAGS,
             SIBYL_MAIN,
             ...['--model-repository', models.repository, '--data-dir', sibylDataDir, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--management-port', '0', '--log-format', 'json'],
           ],
@@ -401,6 +402,7 @@ async function main(): Promise<number> {
       name: config.name,
       machine,
       config,
+      serverNodeFlags: [...SERVER_NODE_FLAGS],
       models: {
         iris: { source: models.iris.source, inputs: models.iris.inputs, outputs: models.iris.outputs },
         identity: { source: models.identity.source, inputs: models.identity.inputs, outputs: models.identity.outputs },

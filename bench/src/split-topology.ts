@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { encodeBinaryRequest } from './binary-extension.js';
 import type { BenchModels } from './models.js';
 import { IRIS_MODEL, IRIS_SAMPLE } from './payloads.js';
-import { SPLIT_MAIN } from './paths.js';
+import { SERVER_NODE_FLAGS, SPLIT_MAIN } from './paths.js';
 import { startServer, type RunningServer } from './processes.js';
 import { createScratchDatabase, pickEmptyRedisDb, redactUrl, redisDbSize, type ScratchDatabase } from './split-state.js';
 
@@ -144,7 +144,7 @@ export async function startSplit(o: SplitOptions): Promise<SplitTopology | null>
   const app = async (name: string, main: string, args: string[], listeners: string[]): Promise<RunningServer | null> => {
     const profile = o.cpuProfileDir !== null && (main === SPLIT_MAIN.gateway || main === SPLIT_MAIN.worker) ? ['--cpu-prof', '--cpu-prof-dir', resolve(o.cpuProfileDir), '--cpu-prof-name', `${name}.cpuprofile`] : [];
     const server = await o.start(name, () =>
-      startServer({ name, command: process.execPath, args: [...profile, main, ...args, '--log-format', 'json'], listeners, timeoutMs: o.timeoutMs, env }),
+      startServer({ name, command: process.execPath, args: [...SERVER_NODE_FLAGS, ...profile, main, ...args, '--log-format', 'json'], listeners, timeoutMs: o.timeoutMs, env }),
     );
     if (server !== null) started.push(server);
     return server;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
 import type { LoadSpec, TensorCase, Workload } from './load-spec.js';
-import { REPO_ROOT, SPLIT_MAIN } from './paths.js';
+import { REPO_ROOT, SERVER_NODE_FLAGS, SPLIT_MAIN } from './paths.js';
 import { runLoad, startServer, type RunningServer } from './processes.js';
 import { TF_LABEL, type TfCell, type TfSection, type TfTarget } from './sections.js';
 import { createScratchDatabase, type ScratchDatabase } from './split-state.js';
@@ -157,7 +157,7 @@ export async function runTf(o: TfOptions, model: TfBenchModel = IRIS_TF_BENCH): 
     const management = await startServer({
       name: 'tf-management',
       command: process.execPath,
-      args: [SPLIT_MAIN.management, '--management-address', HOST, '--management-port', '0', ...common, '--data-dir', join(dataDir, 'management'), '--model-repository', repository],
+      args: [...SERVER_NODE_FLAGS, SPLIT_MAIN.management, '--management-address', HOST, '--management-port', '0', ...common, '--data-dir', join(dataDir, 'management'), '--model-repository', repository],
       listeners: ['management'],
       timeoutMs: config.startTimeoutSeconds * 1000,
       env,
@@ -168,6 +168,7 @@ export async function runTf(o: TfOptions, model: TfBenchModel = IRIS_TF_BENCH): 
       name: 'tf-worker',
       command: process.execPath,
       args: [
+        ...SERVER_NODE_FLAGS,
         TF_WORKER_MAIN,
         ...common,
         ...['--artifact-url', `http://${HOST}:${management.ports.management}`, '--data-dir', join(dataDir, 'worker'), '--advertise-host', HOST],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DOCKER, read } from './chart.js';
+import { DOCKER, read, ROOT } from './chart.js';
 
 interface Instruction {
   op: string;
@@ -30,6 +30,9 @@ function stages(list: Instruction[]): Instruction[][] {
 }
 
 const dockerfile = read(`${DOCKER}Dockerfile`);
+/** The node flags of the root `npm start` script (`node <flags> apps/sibyl/dist/main.js`). */
+const startScript = (JSON.parse(read(`${ROOT}package.json`)) as { scripts: { start: string } }).scripts.start;
+const startFlags = startScript.split(/\s+/).filter((word) => word.startsWith('--'));
 const all = instructions(dockerfile);
 const byStage = stages(all);
 const build = byStage[0]!;
@@ -86,12 +89,17 @@ describe('deploy/docker/Dockerfile', () => {
 
   it('starts `sibyl <app>`, all-in-one by default, and exposes the five ports', () => {
     const entrypoint = final.filter((i) => i.op === 'ENTRYPOINT').at(-1);
-    expect(JSON.parse(entrypoint!.args)).toEqual(['sibyl']);
+    expect(JSON.parse(entrypoint!.args)).toEqual(['node', ...startFlags, '/app/apps/cli/bin/sibyl.js']);
     const cmd = final.filter((i) => i.op === 'CMD').at(-1);
     expect(JSON.parse(cmd!.args)).toEqual(['all-in-one']);
     const exposed = final.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).map(Number);
     expect(exposed.sort()).toEqual([8000, 8001, 8002, 8003, 8004]);
     expect(runs(final).join('\n')).toMatch(/ln -s \/app\/apps\/cli\/bin\/sibyl\.js \/usr\/local\/bin\/sibyl/);
+  });
+
+  it('runs node with the heap flags of `npm start`, so the image serves large tensors as the bench measured', () => {
+    expect(startScript).toMatch(/^node (--[\w-]+=\S+ )+apps\/sibyl\/dist\/main\.js$/);
+    expect(startFlags.some((flag) => /^--initial-old-space-size=\d+$/.test(flag))).toBe(true);
   });
 
   it('says why it runs without an init process', () => {
