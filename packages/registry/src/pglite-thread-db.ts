@@ -40,7 +40,27 @@ function spawnThread(init: ThreadInit): Worker {
   return new Worker(bootstrap, { eval: true, workerData: init });
 }
 
+/**
+ * Creates the database cluster in `dataDir` on a thread that ends once it has: initdb grows PGlite's
+ * WASM memory to several hundred MiB (measured: the all-in-one's first start held ~900 MiB resident,
+ * a restart on the same directory ~390 MiB), and a WASM memory never shrinks; ending its thread
+ * returns it.
+ */
+async function initializeOnThread(dataDir: string): Promise<void> {
+  const worker = spawnThread({ dataDir, initOnly: true });
+  let failure: Error | undefined;
+  worker.on('message', (message: FromThread) => {
+    if (message.kind === 'failed') failure ??= fromWireError(message.error);
+  });
+  worker.on('error', (err) => (failure ??= new Error(`the registry's PGlite thread failed: ${err.message}`, { cause: err })));
+  const code = await new Promise<number>((resolve) => worker.once('exit', resolve));
+  if (failure !== undefined) throw failure;
+  if (code !== 0) throw new Error(`the registry's PGlite thread exited (code ${code}) while creating the database in ${dataDir}`);
+}
+
 export async function openPgliteThreadDb(dataDir: string): Promise<Db> {
+  // PGlite's own test for an existing cluster: without PG_VERSION it runs initdb.
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initializeOnThread(dataDir);
   const worker = spawnThread({ dataDir });
   const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   const listeners = new Map<number, (payload: string) => void>();

@@ -27,6 +27,8 @@ export type FromThread =
 
 export interface ThreadInit {
   dataDir: string;
+  /** Create the database cluster (initdb), close it, and end: no statements are taken. */
+  initOnly?: boolean;
 }
 
 export function toWireError(err: unknown): WireError {

@@ -19,9 +19,11 @@ interface Open {
   ended: Promise<void>;
 }
 
+const init = workerData as ThreadInit;
 let pg: PGlite;
 try {
-  pg = await PGlite.create({ dataDir: (workerData as ThreadInit).dataDir });
+  pg = await PGlite.create({ dataDir: init.dataDir });
+  if (init.initOnly === true) await pg.close();
 } catch (err) {
   post({ kind: 'failed', error: toWireError(err) });
   port.close();
@@ -94,13 +96,19 @@ async function run(message: ToThread): Promise<unknown> {
   }
 }
 
-port.on('message', (message: ToThread) => {
-  run(message).then(
-    (value) => {
-      post({ kind: 'result', id: message.id, value });
-      if (message.op === 'close') port.close();
-    },
-    (err: unknown) => post({ kind: 'error', id: message.id, error: toWireError(err) }),
-  );
-});
-post({ kind: 'ready' });
+if (init.initOnly === true) {
+  // The cluster is on disk; the thread ends, and with it the memory initdb grew (see pglite-thread-db.ts).
+  post({ kind: 'ready' });
+  port.close();
+} else {
+  port.on('message', (message: ToThread) => {
+    run(message).then(
+      (value) => {
+        post({ kind: 'result', id: message.id, value });
+        if (message.op === 'close') port.close();
+      },
+      (err: unknown) => post({ kind: 'error', id: message.id, error: toWireError(err) }),
+    );
+  });
+  post({ kind: 'ready' });
+}
