@@ -8,6 +8,7 @@
  */
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { assertChannelName, reportListenerError, type Db, type Queryable, type QueryResult } from './db.js';
+import { registryPgliteOptions } from './pglite-options.js';
 
 function toResult<T>(res: Results<T>): QueryResult<T> {
   return { rows: res.rows, rowCount: res.rowCount ?? res.affectedRows ?? res.rows.length };
@@ -25,7 +26,7 @@ function queryable(target: PGlite | Transaction): Queryable {
 }
 
 export async function openPgliteDb(dataDir: string | undefined): Promise<Db> {
-  const pg = dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir });
+  const pg = await PGlite.create(registryPgliteOptions(dataDir));
   const direct = queryable(pg);
   let closing: Promise<void> | undefined;
 

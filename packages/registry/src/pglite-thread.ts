@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { registryPgliteOptions } from './pglite-options.js';
 import { toWireError, type FromThread, type ThreadInit, type ToThread } from './pglite-thread-wire.js';
 
 const port = parentPort!;
@@ -22,7 +23,7 @@ interface Open {
 const init = workerData as ThreadInit;
 let pg: PGlite;
 try {
-  pg = await PGlite.create({ dataDir: init.dataDir });
+  pg = await PGlite.create(registryPgliteOptions(init.dataDir));
   if (init.initOnly === true) await pg.close();
 } catch (err) {
   post({ kind: 'failed', error: toWireError(err) });
