@@ -1,6 +1,6 @@
 /**
  * The registry's PGlite on a thread of its own (see pglite-thread-db.ts): it opens the database in
- * `workerData.dataDir`, then runs what the Db posts. PGlite has one session, so statements outside a
+ * `workerData.dataDir`, then runs what the Db posts; with `initOnly`, it creates the database and ends. PGlite has one session, so statements outside a
  * transaction wait while one is open, exactly as in process.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -99,7 +99,6 @@ async function run(message: ToThread): Promise<unknown> {
 
 if (init.initOnly === true) {
   // The cluster is on disk; the thread ends, and with it the memory initdb grew (see pglite-thread-db.ts).
-  post({ kind: 'ready' });
   port.close();
 } else {
   port.on('message', (message: ToThread) => {
