@@ -36,7 +36,7 @@ export function renderMarkdown(r: BenchResults): string {
       `identity model ${r.models.identity.source === 'examples' ? 'from examples/models' : 'built stand-in (examples/models/identity missing)'}; total ${Math.round(r.totalSeconds)} s.`,
   );
   if (r.serverNodeFlags !== undefined && r.serverNodeFlags.length > 0) {
-    lines.push('', `Sibyl's processes ran as \`npm start\` runs them: \`node ${r.serverNodeFlags.join(' ')}\`; the yardsticks on Node's defaults.`);
+    lines.push('', `Every Sibyl process ran with the Node.js flags of \`npm start\` and the image: \`node ${r.serverNodeFlags.join(' ')}\`; the yardsticks on Node's defaults.`);
   }
   for (const [name, s] of Object.entries(r.servers)) {
     if ('skipped' in s) lines.push('', `> ${name} skipped: ${s.skipped}`);

@@ -68,7 +68,6 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-
 /** The one LISTEN connection: subscriptions by channel, reconnect with backoff. */
 class ListenConnection {
   readonly #url: string;
